@@ -1,0 +1,15 @@
+# ViTok S-B/16: S encoder (768 wide, 6 blocks, 12 heads), B decoder (768, 12, 12),
+# 16x16 patches, a 16-channel Gaussian (VAE) bottleneck.
+# Both towers default to Llama blocks: RMSNorm, SwiGLU (hidden 2048), no q/k/v bias,
+# 2D RoPE (3D for video), no absolute positions. Tower options a config may set:
+#   norm_type='layernorm', mlp_type='gelu'|'geglu', qk_norm=True,
+#   abs_pos_embed='learned'|'sincos' (+ base_grid for 'learned'), rope=False,
+#   attn_backend='sdpa'|'xformers'|'math' (default 'auto'), grad_checkpointing=True.
+model = dict(
+    type='ViTok',
+    patch_size=16,
+    tubelet_size=None,
+    encoder=dict(type='ViTEncoder', width=768, depth=6, num_heads=12),
+    bottleneck=dict(type='GaussianBottleneck', latent_channels=16),
+    decoder=dict(type='ViTDecoder', width=768, depth=12, num_heads=12),
+)

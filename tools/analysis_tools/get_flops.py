@@ -1,0 +1,66 @@
+"""Parameters and GFLOPs (multiply-accumulates) of a tokenizer config, as the paper counts them.
+
+    python tools/analysis_tools/get_flops.py configs/vitok/s-b_16_256p.py
+    python tools/analysis_tools/get_flops.py configs/vitok/s-b_16_256p.py --shape 512 512
+    python tools/analysis_tools/get_flops.py configs/vitok_video/s-b_4x8_128p_16f.py \
+        --shape 16 128 128
+
+The model is built on the meta device (no memory, no weights), so even L-sized
+models count in a second.
+"""
+import argparse
+import sys
+
+from mmengine.config import Config, DictAction
+
+from vitok_mm.analysis import build_on_meta, count_complexity
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file with a `model`')
+    parser.add_argument(
+        '--shape', type=int, nargs='+',
+        help='input size: H W for images, T H W for video (default: the config\'s input_shape)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. model.decoder.depth=24')
+    return parser.parse_args(argv)
+
+
+def input_shape_of(cfg: Config, shape=None) -> tuple:
+    """(C, H, W) / (C, T, H, W) from ``--shape`` or the config's ``input_shape``."""
+    channels = 3
+    if shape:
+        if len(shape) not in (2, 3):
+            raise SystemExit(f'--shape takes H W (image) or T H W (video), got {shape}.')
+        return (channels, *shape)
+    if 'input_shape' not in cfg:
+        raise SystemExit('The config has no `input_shape`; pass --shape H W (or T H W).')
+    return tuple(cfg.input_shape)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    shape = input_shape_of(cfg, args.shape)
+    model = build_on_meta(cfg.model)
+    result = count_complexity(model, shape)
+    info = model.latent_info(shape) if hasattr(model, 'latent_info') else None
+
+    rows = [('config', args.config), ('input shape', 'x'.join(map(str, shape)))]
+    if info is not None:
+        rows.append(('latent', f'{info.tokens} tokens x {info.channels} channels '
+                               f'(grid {"x".join(map(str, info.grid))}), E = {info.E}'))
+    rows.append(('params', f'{result.params / 1e6:.1f} M'))
+    rows.append(('GFLOPs (MACs)', f'{result.gflops:.1f}'))
+    for name, macs in result.macs_by_module.items():
+        rows.append((f'  {name}', f'{macs / 1e9:.2f}'))
+    width = max(len(key) for key, _ in rows)
+    print('\n'.join(f'{key:<{width}}  {value}' for key, value in rows))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Parameters and GFLOPs of a model, counted as the ViTok paper counts them.
+
+The paper's "GFLOPs" are multiply-accumulates (MACs) of encode + decode for one
+sample, attention matmuls included, element-wise work (norms, activations, RoPE)
+left out. We count them by running the real module graph on PyTorch's meta device
+under :class:`torch.utils.flop_counter.FlopCounterMode`, so no memory is allocated
+and no weights are computed, and halve its FLOPs (it counts 2 per MAC).
+"""
+from dataclasses import dataclass
+from typing import Dict, Sequence
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from vitok_mm.registry import MODELS
+
+
+@dataclass(frozen=True)
+class Complexity:
+    """What :func:`count_complexity` measured for one input."""
+    params: int
+    macs: int
+    macs_by_module: Dict[str, int]  # top-level submodules, by class name
+
+    @property
+    def gflops(self) -> float:
+        """GMACs, the paper's 'GFLOPs'."""
+        return self.macs / 1e9
+
+
+def build_on_meta(model_cfg: dict) -> nn.Module:
+    """Build a model config on the meta device: shapes only, no memory, instant."""
+    from vitok_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    with torch.device('meta'):
+        return MODELS.build(model_cfg)
+
+
+def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity:
+    """Parameters and encode+decode MACs of ``model`` for one input of ``input_shape``.
+
+    Args:
+        model: a ViTok-like model with ``encode``/``decode`` (``forward`` otherwise),
+            on any device; the meta device is the fast choice.
+        input_shape: one sample, ``(C, H, W)`` or ``(C, T, H, W)``.
+    """
+    params = sum(p.numel() for p in model.parameters())
+    device = next(model.parameters()).device
+    x = torch.zeros((1, *input_shape), device=device)
+    # The math backend's explicit matmuls are what the counter sees; fused SDPA
+    # kernels have no counting rule on every device.
+    backends = {}
+    for module in model.modules():
+        if hasattr(module, 'backend') and hasattr(module, 'qkv'):
+            backends[module] = module.backend
+            module.backend = 'math'
+    was_training = model.training
+    model.eval()
+    counter = FlopCounterMode(display=False, depth=2)
+    try:
+        with torch.no_grad(), counter:
+            if hasattr(model, 'encode') and hasattr(model, 'decode'):
+                model.decode(model.encode(x).mode())
+            else:
+                model(x)
+    finally:
+        for module, backend in backends.items():
+            module.backend = backend
+        model.train(was_training)
+    by_module = {
+        name: sum(counts.values()) // 2
+        for name, counts in counter.get_flop_counts().items()
+        if name != 'Global' and '.' not in name
+    }
+    return Complexity(params=params, macs=counter.get_total_flops() // 2,
+                      macs_by_module=by_module)

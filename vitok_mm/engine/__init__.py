@@ -1,0 +1,1 @@
+"""Runtime pieces: hooks, loops, optimiser wrappers (filled by the training issues)."""

@@ -1,0 +1,4 @@
+from .decoder import ViTDecoder
+from .encoder import ViTEncoder
+
+__all__ = ['ViTEncoder', 'ViTDecoder']

@@ -1,0 +1,49 @@
+"""The ViTok encoder: patch/tubelet embedding followed by a transformer."""
+from typing import Optional, Tuple
+
+import torch
+from torch import nn
+
+from vitok_mm.registry import MODELS
+
+from ..layers import Transformer
+
+
+@MODELS.register_module()
+class ViTEncoder(nn.Module):
+    """Pixels -> tokens.
+
+    Args:
+        patch_size: spatial patch p.
+        tubelet_size: temporal tubelet q for video, ``None`` for images.
+        width, depth, num_heads, mlp_ratio: tower size (Table 1: S 768/6/12, B 768/12/12,
+            L 1152/24/16; ratio 4).
+        in_channels: pixel channels.
+        patch_embed: config of the embedding module (default ``PatchEmbed``);
+            ``embed_dim``, ``patch_size``, ``tubelet_size`` and ``in_channels`` are
+            filled in.
+        **transformer: options of :class:`~vitok_mm.models.layers.Transformer`
+            (norm_type, mlp_type, qk_norm, rope, abs_pos_embed, attn_backend, ...).
+
+    Shapes: ``(N, C, H, W)`` or ``(N, C, T, H, W)`` -> tokens ``(N, L, width)``
+    and their grid ``(h, w)`` / ``(t, h, w)``.
+    """
+
+    def __init__(self, patch_size: int, width: int, depth: int, num_heads: int,
+                 tubelet_size: Optional[int] = None, mlp_ratio: float = 4.0,
+                 in_channels: int = 3, patch_embed: Optional[dict] = None, **transformer):
+        super().__init__()
+        self.patch_size = patch_size
+        self.tubelet_size = tubelet_size
+        self.width = width
+        patch_embed = dict(type='PatchEmbed', **(patch_embed or {}))
+        patch_embed.update(embed_dim=width, patch_size=patch_size, tubelet_size=tubelet_size,
+                           in_channels=in_channels)
+        self.patch_embed = MODELS.build(patch_embed)
+        num_axes = 2 if tubelet_size is None else 3
+        self.transformer = Transformer(width, depth, num_heads, mlp_ratio, num_axes=num_axes,
+                                       **transformer)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, ...]]:
+        tokens, grid = self.patch_embed(x)
+        return self.transformer(tokens, grid), grid

@@ -1,0 +1,113 @@
+"""Pixels to tokens (patch / tubelet embedding) and tokens back to pixels (pixel head)."""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from einops import rearrange
+from torch import nn
+
+from vitok_mm.registry import MODELS
+
+
+def token_grid(shape: Sequence[int], patch_size: int,
+               tubelet_size: Optional[int] = None) -> Tuple[int, ...]:
+    """Token grid of an input of ``shape`` (``(N, C, H, W)`` or ``(N, C, T, H, W)``).
+
+    Raises a ValueError naming the fix when the input's rank does not match the
+    embedding (image vs video) or a size is not divisible by the patch/tubelet.
+    """
+    shape = tuple(int(s) for s in shape)
+    if tubelet_size is None:
+        if len(shape) != 4:
+            raise ValueError(
+                f'an image tokenizer (patch_size={patch_size}, no tubelet_size) takes images '
+                f'(N, C, H, W); got shape {shape}. For video set tubelet_size.')
+        sizes, steps, names = shape[2:], (patch_size, patch_size), ('H', 'W')
+    else:
+        if len(shape) != 5:
+            raise ValueError(
+                f'a video tokenizer (tubelet_size={tubelet_size}, patch_size={patch_size}) takes '
+                f'videos (N, C, T, H, W); got shape {shape}.')
+        sizes = shape[2:]
+        steps, names = (tubelet_size, patch_size, patch_size), ('T', 'H', 'W')
+    for size, step, name in zip(sizes, steps, names):
+        if size % step or size == 0:
+            what = 'tubelet_size q' if name == 'T' else 'patch_size p'
+            raise ValueError(
+                f'input {name}={size} is not divisible by the {what}={step} (input shape {shape}); '
+                f'resize or crop the input to a multiple of {step}.')
+    return tuple(size // step for size, step in zip(sizes, steps))
+
+
+def _check_sizes(patch_size: int, tubelet_size: Optional[int]) -> None:
+    if patch_size < 1:
+        raise ValueError(f'patch_size must be a positive integer, got {patch_size}.')
+    if tubelet_size is not None and tubelet_size < 1:
+        raise ValueError(f'tubelet_size must be a positive integer or None, got {tubelet_size}.')
+
+
+@MODELS.register_module()
+class PatchEmbed(nn.Module):
+    """Cut pixels into p x p patches (or q x p x p tubelets) and project each to a token.
+
+    Args:
+        embed_dim: token width.
+        patch_size: spatial patch size p.
+        tubelet_size: temporal size q for video; ``None`` for images.
+        in_channels: pixel channels.
+
+    Shapes: ``(N, C, H, W) -> (N, H/p * W/p, D)`` or
+    ``(N, C, T, H, W) -> (N, T/q * H/p * W/p, D)``; ``forward`` also returns the
+    token grid ``(h, w)`` / ``(t, h, w)``. Tokens are in row-major grid order.
+    """
+
+    def __init__(self, embed_dim: int, patch_size: int, tubelet_size: Optional[int] = None,
+                 in_channels: int = 3):
+        super().__init__()
+        _check_sizes(patch_size, tubelet_size)
+        self.patch_size = patch_size
+        self.tubelet_size = tubelet_size
+        self.in_channels = in_channels
+        self.patch_dim = in_channels * patch_size ** 2 * (tubelet_size or 1)
+        self.proj = nn.Linear(self.patch_dim, embed_dim)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, ...]]:
+        grid = token_grid(x.shape, self.patch_size, self.tubelet_size)
+        if x.shape[1] != self.in_channels:
+            raise ValueError(
+                f'expected {self.in_channels} input channels, got shape {tuple(x.shape)}.')
+        p, q = self.patch_size, self.tubelet_size
+        if q is None:
+            patches = rearrange(x, 'n c (h p1) (w p2) -> n (h w) (p1 p2 c)', p1=p, p2=p)
+        else:
+            patches = rearrange(x, 'n c (t q) (h p1) (w p2) -> n (t h w) (q p1 p2 c)',
+                                q=q, p1=p, p2=p)
+        return self.proj(patches), grid
+
+
+@MODELS.register_module()
+class PixelHead(nn.Module):
+    """Project tokens back to patches of pixels and put the patches in place (unpatchify).
+
+    The inverse of :class:`PatchEmbed`. Shapes: ``tokens (N, L, D)`` and ``grid``
+    -> ``(N, C, H, W)`` for a 2-axis grid, ``(N, C, T, H, W)`` for a 3-axis grid.
+    """
+
+    def __init__(self, embed_dim: int, patch_size: int, tubelet_size: Optional[int] = None,
+                 out_channels: int = 3):
+        super().__init__()
+        _check_sizes(patch_size, tubelet_size)
+        self.patch_size = patch_size
+        self.tubelet_size = tubelet_size
+        self.out_channels = out_channels
+        self.proj = nn.Linear(embed_dim, out_channels * patch_size ** 2 * (tubelet_size or 1))
+
+    def forward(self, tokens: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+        p, q = self.patch_size, self.tubelet_size
+        patches = self.proj(tokens)
+        if q is None:
+            h, w = grid
+            return rearrange(patches, 'n (h w) (p1 p2 c) -> n c (h p1) (w p2)',
+                             h=h, w=w, p1=p, p2=p)
+        t, h, w = grid
+        return rearrange(patches, 'n (t h w) (q p1 p2 c) -> n c (t q) (h p1) (w p2)',
+                         t=t, h=h, w=w, q=q, p1=p, p2=p)

@@ -1,0 +1,3 @@
+from .vitok import LatentInfo, ViTok
+
+__all__ = ['ViTok', 'LatentInfo']

@@ -1,0 +1,141 @@
+"""ViTok: an asymmetric Vision-Transformer auto-encoder (arXiv 2501.09755)."""
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModel
+from torch import nn
+
+from vitok_mm.registry import MODELS
+
+from ..layers import token_grid
+
+ModuleOrConfig = Union[nn.Module, dict]
+
+
+@dataclass(frozen=True)
+class LatentInfo:
+    """Size of the latent code of one input: ``E = tokens * channels`` floats."""
+    grid: Tuple[int, ...]
+    tokens: int
+    channels: int
+
+    @property
+    def E(self) -> int:  # noqa: N802 - the paper's name
+        return self.tokens * self.channels
+
+
+def _fill(cfg: ModuleOrConfig, **values) -> ModuleOrConfig:
+    """Copy a sub-module config with ``values`` filled in where the config leaves them out."""
+    if isinstance(cfg, nn.Module):
+        return cfg
+    cfg = dict(cfg)
+    for key, value in values.items():
+        cfg.setdefault(key, value)
+    return cfg
+
+
+@MODELS.register_module()
+class ViTok(BaseModel):
+    """Encoder -> bottleneck -> decoder, each a registered, swappable component.
+
+    Args:
+        encoder: config (or module) of the encoder, e.g. ``ViTEncoder``.
+        bottleneck: config (or module), e.g. ``GaussianBottleneck`` or
+            ``DeterministicBottleneck``; ``in_channels`` defaults to the encoder width.
+        decoder: config (or module), e.g. ``ViTDecoder``; ``latent_channels``
+            defaults to the bottleneck's.
+        patch_size: spatial patch p, shared by encoder and decoder.
+        tubelet_size: temporal tubelet q for video, ``None`` for images.
+        sample_posterior: in training mode decode a sample of the posterior
+            (``False``: its mean). Evaluation always decodes the mean.
+        data_preprocessor: MMEngine data preprocessor config.
+
+    Inputs are pixels in [-1, 1]: images ``(N, 3, H, W)`` or videos
+    ``(N, 3, T, H, W)``; latents are maps ``(N, c, h, w)`` / ``(N, c, t, h, w)``.
+    """
+
+    def __init__(self, encoder: ModuleOrConfig, bottleneck: ModuleOrConfig,
+                 decoder: ModuleOrConfig, patch_size: int = 16,
+                 tubelet_size: Optional[int] = None, sample_posterior: bool = True,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.patch_size = patch_size
+        self.tubelet_size = tubelet_size
+        self.sample_posterior = sample_posterior
+        self.encoder = MODELS.build(
+            _fill(encoder, patch_size=patch_size, tubelet_size=tubelet_size))
+        self.bottleneck = MODELS.build(_fill(bottleneck, in_channels=self.encoder.width))
+        self.decoder = MODELS.build(_fill(
+            decoder, patch_size=patch_size, tubelet_size=tubelet_size,
+            latent_channels=self.bottleneck.latent_channels))
+        for name, tower in (('encoder', self.encoder), ('decoder', self.decoder)):
+            sizes = (getattr(tower, 'patch_size', patch_size),
+                     getattr(tower, 'tubelet_size', tubelet_size))
+            if sizes != (patch_size, tubelet_size):
+                raise ValueError(
+                    f'ViTok has patch_size={patch_size}, tubelet_size={tubelet_size} but its '
+                    f'{name} has patch_size={sizes[0]}, tubelet_size={sizes[1]}; set them once '
+                    'on ViTok and leave them out of the encoder and decoder configs.')
+        if self.decoder.latent_channels != self.bottleneck.latent_channels:
+            raise ValueError(
+                f'the bottleneck makes {self.bottleneck.latent_channels} latent channels but '
+                f'the decoder expects {self.decoder.latent_channels}.')
+        self._init_linear_weights()
+
+    @property
+    def latent_channels(self) -> int:
+        return self.bottleneck.latent_channels
+
+    def _init_linear_weights(self) -> None:
+        """Truncated-normal linear weights (std 0.02) and zero biases, at construction.
+
+        An ``init_cfg`` or a loaded checkpoint overrides these later, as usual in MMEngine.
+        """
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+
+    def latent_info(self, input_shape: Sequence[int]) -> LatentInfo:
+        """Grid, token count, channels and E of the latent of one input.
+
+        ``input_shape`` is ``(C, H, W)`` / ``(C, T, H, W)``, with or without the batch axis.
+        """
+        shape = tuple(input_shape)
+        if len(shape) == (3 if self.tubelet_size is None else 4):
+            shape = (1, ) + shape
+        grid = token_grid(shape, self.patch_size, self.tubelet_size)
+        tokens = 1
+        for g in grid:
+            tokens *= g
+        return LatentInfo(grid=grid, tokens=tokens, channels=self.latent_channels)
+
+    def encode(self, x: torch.Tensor):
+        """Pixels -> posterior over the latent map (``.sample()``, ``.mode()``, ``.kl()``)."""
+        tokens, grid = self.encoder(x)
+        return self.bottleneck(tokens, grid)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Latent map ``(N, c, [t,] h, w)`` -> pixels ``(N, 3, [T,] H, W)``."""
+        return self.decoder(z)
+
+    def reconstruct(self, x: torch.Tensor, sample: bool = False) -> torch.Tensor:
+        """Decode the posterior mean (or a sample) of ``x``; same shape as ``x``."""
+        posterior = self.encode(x)
+        return self.decode(posterior.sample() if sample else posterior.mode())
+
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+        """MMEngine entry point.
+
+        ``mode='tensor'``: the reconstruction, shaped like ``inputs`` (a posterior
+        sample in training mode when ``sample_posterior``, the mean otherwise).
+        """
+        if mode == 'tensor':
+            return self.reconstruct(inputs, sample=self.training and self.sample_posterior)
+        if mode in ('loss', 'predict'):
+            raise NotImplementedError(
+                f"ViTok.forward(mode={mode!r}) needs the training/evaluation pipeline, which "
+                "this version does not include yet; use mode='tensor'.")
+        raise ValueError(f"Unknown mode {mode!r}; choose 'tensor', 'loss' or 'predict'.")
