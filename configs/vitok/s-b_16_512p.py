@@ -3,3 +3,21 @@
 _base_ = ['./s-b_16_256p.py']
 
 input_shape = (3, 512, 512)
+image_size = 512
+train_dataloader = dict(
+    batch_size=32,  # x 32 processes = global batch 1024
+    dataset=dict(pipeline=[
+        dict(type='LoadImage'),
+        dict(type='RandomResizedCrop', size=image_size, scale=(0.8, 1.0)),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+        dict(type='PackInputs'),
+    ]))
+val_dataloader = dict(
+    batch_size=16,
+    dataset=dict(pipeline=[
+        dict(type='LoadImage'),
+        dict(type='ResizeShortSide', size=image_size),
+        dict(type='CenterCrop', crop_size=image_size),
+        dict(type='PackInputs'),
+    ]))
+test_dataloader = val_dataloader

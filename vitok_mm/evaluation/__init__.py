@@ -1,1 +1,5 @@
-"""Placeholder package filled by later issues; registries point here lazily."""
+"""Metrics (registered in vitok_mm's METRICS) and their functional forms."""
+from . import functional
+from .metrics import ReconstructionMetric
+
+__all__ = ['functional', 'ReconstructionMetric']

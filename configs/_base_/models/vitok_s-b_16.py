@@ -1,5 +1,5 @@
 # ViTok S-B/16: S encoder (768 wide, 6 blocks, 12 heads), B decoder (768, 12, 12),
-# 16x16 patches, a 16-channel Gaussian (VAE) bottleneck.
+# 16x16 patches, a 16-channel Gaussian (VAE) bottleneck, trained with L1 + LPIPS + KL.
 # Both towers default to Llama blocks: RMSNorm, SwiGLU (hidden 2048), no q/k/v bias,
 # 2D RoPE (3D for video), no absolute positions. Tower options a config may set:
 #   norm_type='layernorm', mlp_type='gelu'|'geglu', qk_norm=True,
@@ -9,7 +9,15 @@ model = dict(
     type='ViTok',
     patch_size=16,
     tubelet_size=None,
+    data_preprocessor=dict(type='PixelPreprocessor'),  # uint8 -> [-1, 1]
     encoder=dict(type='ViTEncoder', width=768, depth=6, num_heads=12),
     bottleneck=dict(type='GaussianBottleneck', latent_channels=16),
     decoder=dict(type='ViTDecoder', width=768, depth=12, num_heads=12),
+    losses=[
+        dict(type='L1Loss', loss_weight=1.0),
+        # Needs torchvision's vgg16-397923af.pth in the torch hub cache, or
+        # vgg_weights='/path/to/vgg16-397923af.pth' (loaded on the first step).
+        dict(type='LPIPSLoss', loss_weight=1.0),
+        dict(type='KLLoss', loss_weight=1e-6),  # mean-reduced over latent elements
+    ],
 )

@@ -1,6 +1,6 @@
 """ViTok: an asymmetric Vision-Transformer auto-encoder (arXiv 2501.09755)."""
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -49,7 +49,10 @@ class ViTok(BaseModel):
         tubelet_size: temporal tubelet q for video, ``None`` for images.
         sample_posterior: in training mode decode a sample of the posterior
             (``False``: its mean). Evaluation always decodes the mean.
-        data_preprocessor: MMEngine data preprocessor config.
+        losses: configs of the training loss terms, e.g. ``L1Loss``, ``LPIPSLoss``,
+            ``KLLoss``; each is logged under its ``loss_name``.
+        data_preprocessor: MMEngine data preprocessor config (default
+            ``PixelPreprocessor``: uint8 -> [-1, 1]).
 
     Inputs are pixels in [-1, 1]: images ``(N, 3, H, W)`` or videos
     ``(N, 3, T, H, W)``; latents are maps ``(N, c, h, w)`` / ``(N, c, t, h, w)``.
@@ -58,7 +61,10 @@ class ViTok(BaseModel):
     def __init__(self, encoder: ModuleOrConfig, bottleneck: ModuleOrConfig,
                  decoder: ModuleOrConfig, patch_size: int = 16,
                  tubelet_size: Optional[int] = None, sample_posterior: bool = True,
+                 losses: Sequence[ModuleOrConfig] = (),
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='PixelPreprocessor')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.patch_size = patch_size
         self.tubelet_size = tubelet_size
@@ -82,6 +88,12 @@ class ViTok(BaseModel):
                 f'the bottleneck makes {self.bottleneck.latent_channels} latent channels but '
                 f'the decoder expects {self.decoder.latent_channels}.')
         self._init_linear_weights()
+        # Built after the weight init: loss modules own no trainable parameters.
+        self.losses = nn.ModuleList([MODELS.build(c) if isinstance(c, dict) else c
+                                     for c in losses])
+        names = [loss.loss_name for loss in self.losses]
+        if len(set(names)) != len(names):
+            raise ValueError(f'loss terms must have distinct loss_name values, got {names}.')
 
     @property
     def latent_channels(self) -> int:
@@ -126,16 +138,52 @@ class ViTok(BaseModel):
         posterior = self.encode(x)
         return self.decode(posterior.sample() if sample else posterior.mode())
 
+    def loss(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Each configured loss term of reconstructing ``inputs``.
+
+        The terms are computed in float32 outside autocast: LPIPS and the KL lose
+        precision in bf16.
+        """
+        if not len(self.losses):
+            raise ValueError('ViTok has no `losses` configured; add e.g. '
+                             "losses=[dict(type='L1Loss'), dict(type='KLLoss')] to the model.")
+        posterior = self.encode(inputs)
+        recon = self.decode(posterior.sample() if self.sample_posterior else posterior.mode())
+        with torch.autocast(device_type=inputs.device.type, enabled=False):
+            recon, target = recon.float(), inputs.float()
+            return {loss.loss_name: loss(recon, target, posterior) for loss in self.losses}
+
+    def predict(self, inputs: torch.Tensor, data_samples=None) -> List[dict]:
+        """Reconstructions for evaluators: one dict per sample with ``pred`` and ``gt``
+        pixels in [-1, 1] (float32) and the sample's metadata."""
+        recon = self.reconstruct(inputs).float()
+        outputs = []
+        for i in range(inputs.shape[0]):
+            sample = data_samples[i] if data_samples is not None else None
+            meta = dict(getattr(sample, 'metainfo', sample) or {})
+            meta.update(pred=recon[i], gt=inputs[i].float())
+            outputs.append(meta)
+        return outputs
+
+    def parse_losses(self, losses: Dict[str, torch.Tensor]):
+        """MMEngine's sum of the terms; also records the terms so that the optimiser
+        wrapper can name the ones that went non-finite."""
+        from vitok_mm.engine.optim_wrapper import record_loss_terms
+        record_loss_terms(losses)
+        return super().parse_losses(losses)
+
     def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
         """MMEngine entry point.
 
-        ``mode='tensor'``: the reconstruction, shaped like ``inputs`` (a posterior
-        sample in training mode when ``sample_posterior``, the mean otherwise).
+        - ``'tensor'``: the reconstruction, shaped like ``inputs`` (a posterior sample in
+          training mode when ``sample_posterior``, the mean otherwise).
+        - ``'loss'``: a dict of the weighted loss terms.
+        - ``'predict'``: a list of per-sample dicts with ``pred`` and ``gt`` (see :meth:`predict`).
         """
         if mode == 'tensor':
             return self.reconstruct(inputs, sample=self.training and self.sample_posterior)
-        if mode in ('loss', 'predict'):
-            raise NotImplementedError(
-                f"ViTok.forward(mode={mode!r}) needs the training/evaluation pipeline, which "
-                "this version does not include yet; use mode='tensor'.")
+        if mode == 'loss':
+            return self.loss(inputs)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
         raise ValueError(f"Unknown mode {mode!r}; choose 'tensor', 'loss' or 'predict'.")

@@ -1,0 +1,33 @@
+"""Packing a sample for the data preprocessor."""
+from typing import Sequence
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmengine.structures import BaseDataElement
+
+from vitok_mm.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class PackInputs(BaseTransform):
+    """``img (H, W, C)`` uint8 -> ``inputs (C, H, W)`` uint8 tensor, plus metadata.
+
+    Video clips ``(T, H, W, C)`` become ``(C, T, H, W)``. The keys in ``meta_keys``
+    that the sample has become the metainfo of ``data_samples``, an MMEngine
+    ``BaseDataElement`` (collation keeps it whole); the data preprocessor scales pixels
+    to [-1, 1] on the model's device.
+    """
+
+    def __init__(self, meta_keys: Sequence[str] = ('img_path', 'ori_shape', 'img_shape',
+                                                   'label')):
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        img = np.ascontiguousarray(results['img'])
+        if img.ndim == 2:
+            img = img[..., None]
+        tensor = torch.from_numpy(img)
+        tensor = tensor.permute(2, 0, 1) if tensor.ndim == 3 else tensor.permute(3, 0, 1, 2)
+        meta = {key: results[key] for key in self.meta_keys if key in results}
+        return dict(inputs=tensor.contiguous(), data_samples=BaseDataElement(metainfo=meta))

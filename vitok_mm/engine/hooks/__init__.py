@@ -1,0 +1,4 @@
+from .checkpoint_hook import CheckpointHook
+from .random_state_hook import RandomStateHook
+
+__all__ = ['CheckpointHook', 'RandomStateHook']

@@ -1,0 +1,91 @@
+"""MMEngine's Runner with the recipe's batch arithmetic and crash-safe checkpoints."""
+import glob
+import os
+import os.path as osp
+import re
+import zipfile
+from typing import Optional
+
+from mmengine.runner import Runner
+
+from vitok_mm.registry import RUNNERS
+
+
+def global_batch_size(cfg, world_size: int) -> int:
+    """Samples per optimizer step: per-process batch x processes x accumulation."""
+    batch = cfg.train_dataloader['batch_size']
+    accumulation = cfg.get('optim_wrapper', {}).get('accumulative_counts', 1)
+    return batch * world_size * accumulation
+
+
+def _is_complete_checkpoint(path: str) -> bool:
+    # torch.save writes a zip whose central directory comes last: a file cut short by
+    # a kill is not a valid zip.
+    return osp.isfile(path) and zipfile.is_zipfile(path)
+
+
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The newest complete checkpoint of a run: ``last_checkpoint`` when it names one,
+    else the highest-numbered ``iter_*.pth`` / ``epoch_*.pth`` that is complete."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip()
+        if named and _is_complete_checkpoint(named):
+            return named
+    numbered = []
+    for path in glob.glob(osp.join(work_dir, '*.pth')):
+        match = re.fullmatch(r'(?:iter|epoch)_(\d+)\.pth', osp.basename(path))
+        if match:
+            numbered.append((int(match.group(1)), path))
+    for _, path in sorted(numbered, reverse=True):
+        if _is_complete_checkpoint(path):
+            return path
+    return None
+
+
+@RUNNERS.register_module()
+class VitokRunner(Runner):
+    """``Runner`` with three changes, selected by ``runner_type = 'VitokRunner'``:
+
+    - ``auto_scale_lr`` counts gradient accumulation in the batch size (MMEngine counts
+      only processes x per-process batch), so ``lr = base_lr x global_batch /
+      base_batch_size`` whatever mix of GPUs and accumulation gives the global batch;
+    - checkpoints are written to a temporary file and renamed into place, so a kill
+      while saving never leaves a truncated ``iter_N.pth``;
+    - ``resume='auto'`` skips a ``last_checkpoint`` that names a missing or
+      incomplete file and takes the newest complete checkpoint instead.
+    """
+
+    def scale_lr(self, optim_wrapper, auto_scale_lr: Optional[dict] = None) -> None:
+        if auto_scale_lr is None or not auto_scale_lr.get('enable', False):
+            return
+        real_batch = global_batch_size(self.cfg, self.world_size)
+        ratio = real_batch / auto_scale_lr['base_batch_size']
+        wrappers = optim_wrapper.values() if hasattr(optim_wrapper, 'values') and not hasattr(
+            optim_wrapper, 'optimizer') else [optim_wrapper]
+        for wrapper in wrappers:
+            for group in wrapper.optimizer.param_groups:
+                group['lr'] = group['lr'] * ratio
+        self.logger.info(
+            f'LR scaled by {ratio:g}: global batch {real_batch} (per-process batch x '
+            f'{self.world_size} processes x accumulation) / base batch '
+            f"{auto_scale_lr['base_batch_size']}.")
+
+    def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
+        if not osp.isdir(out_dir):  # remote storage: no rename there
+            return super().save_checkpoint(out_dir, filename, *args, **kwargs)
+        partial = f'.{filename}.partial-{os.getpid()}'
+        super().save_checkpoint(out_dir, partial, *args, **kwargs)
+        if self.rank == 0:
+            os.replace(osp.join(out_dir, partial), osp.join(out_dir, filename))
+
+    def load_or_resume(self) -> None:
+        if self._resume and self._load_from is None and not self._has_loaded:
+            found = find_resume_checkpoint(self.work_dir)
+            if found is None:
+                self.logger.info(f'No checkpoint to resume from in {self.work_dir}; '
+                                 'starting a new run.')
+            else:
+                self._load_from = found
+        super().load_or_resume()

@@ -1,0 +1,4 @@
+from .psnr import psnr
+from .ssim import gaussian_window, ssim
+
+__all__ = ['psnr', 'ssim', 'gaussian_window']

@@ -1,0 +1,3 @@
+from .pixel import PixelPreprocessor
+
+__all__ = ['PixelPreprocessor']

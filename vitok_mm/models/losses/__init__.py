@@ -1,0 +1,6 @@
+from .kl import KLLoss
+from .lpips import VGG16_FILE, LPIPSLoss, build_lpips
+from .pixel import CharbonnierLoss, L1Loss, L2Loss
+
+__all__ = ['KLLoss', 'LPIPSLoss', 'build_lpips', 'VGG16_FILE', 'L1Loss', 'L2Loss',
+           'CharbonnierLoss']
