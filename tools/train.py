@@ -66,7 +66,20 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def init_cpu_distributed(cfg: Config) -> None:
+    """Start the process group for torchrun on CPU-only machines.
+
+    MMEngine's launcher pins each process to a CUDA device first, which fails without
+    GPUs; on CPU we start the gloo group ourselves and MMEngine uses it as it is.
+    """
+    if cfg.launcher == 'pytorch' and not torch.cuda.is_available():
+        import torch.distributed as dist
+        if not dist.is_initialized():
+            dist.init_process_group(backend='gloo')
+
+
 def build_runner(cfg: Config) -> Runner:
+    init_cpu_distributed(cfg)
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'vitok_mm'))
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

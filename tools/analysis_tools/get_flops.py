@@ -14,6 +14,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 from vitok_mm.analysis import build_on_meta, count_complexity
+from vitok_mm.analysis.config import input_shape_of
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,26 +28,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def input_shape_of(cfg: Config, shape=None) -> tuple:
-    """(C, H, W) / (C, T, H, W) from ``--shape`` or the config's ``input_shape``."""
-    channels = 3
-    if shape:
-        if len(shape) not in (2, 3):
-            raise SystemExit(f'--shape takes H W (image) or T H W (video), got {shape}.')
-        return (channels, *shape)
-    if 'input_shape' not in cfg:
-        raise SystemExit('The config has no `input_shape`; pass --shape H W (or T H W).')
-    return tuple(cfg.input_shape)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    shape = input_shape_of(cfg, args.shape)
     model = build_on_meta(cfg.model)
-    result = count_complexity(model, shape)
+    try:
+        shape = input_shape_of(cfg, args.shape)
+        result = count_complexity(model, shape)
+    except ValueError as error:  # a bad --shape: say so without a traceback
+        raise SystemExit(str(error)) from None
     info = model.latent_info(shape) if hasattr(model, 'latent_info') else None
 
     rows = [('config', args.config), ('input shape', 'x'.join(map(str, shape)))]

@@ -24,8 +24,9 @@ def find_images(folder: str, recursive: bool = True,
     if recursive:
         for root, dirs, files in os.walk(folder, followlinks=True):
             dirs.sort()
-            found += [osp.relpath(osp.join(root, f), folder) for f in sorted(files)
+            found += [osp.relpath(osp.join(root, f), folder) for f in files
                       if f.lower().endswith(tuple(extensions))]
+        found.sort()
     else:
         found = [f for f in sorted(os.listdir(folder))
                  if f.lower().endswith(tuple(extensions)) and osp.isfile(osp.join(folder, f))]
@@ -145,7 +146,8 @@ class ImageDataset(BaseDataset):
                 self.num_skipped += 1
                 print_log(f'{self.name}: skipped {error} ({self.num_skipped} skipped so far '
                           'in this process)', logger='current', level=30)
-                index = int(rng.integers(len(self)))
+                if len(self) > 1:  # another image, never the same one again
+                    index = (index + 1 + int(rng.integers(len(self) - 1))) % len(self)
                 seed = None if seed is None else int(rng.integers(2**32))
         raise RuntimeError(
             f'{self.name}: {self.max_refetch + 1} samples in a row could not be decoded; '

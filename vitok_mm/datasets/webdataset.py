@@ -1,4 +1,5 @@
 """Image sets too large for a file system listing, streamed from WebDataset tar shards."""
+import random
 from typing import Callable, Optional, Sequence, Union
 
 from mmengine.dataset import Compose
@@ -15,10 +16,10 @@ from .transforms import CorruptSampleError
 class WebDatasetImages(IterableDataset):
     """Stream images from tar shards (``train-{000000..000999}.tar``) with ``webdataset``.
 
-    Shards are shuffled and drawn with replacement (``resampled``), each process and
-    data-loader worker opening its own shards, so the stream is endless and DDP-safe
-    (use ``sampler=None`` in the dataloader). A shuffle buffer mixes samples across
-    shards.
+    Shards are drawn at random with replacement, by a generator seeded from
+    ``(seed, process rank, data-loader worker)``, so the stream is endless, repeatable
+    and DDP-safe (use ``sampler=None`` in the dataloader). A shuffle buffer mixes
+    samples across shards.
 
     Args:
         urls: shard spec, brace-expanded (a str) or a list of paths/URLs.
@@ -26,7 +27,7 @@ class WebDatasetImages(IterableDataset):
         image_keys: file extensions inside a sample to take the image from, in order.
         shuffle_buffer: samples held for shuffling (0: none).
         bad_sample: ``'raise'`` or ``'skip'``, as for :class:`ImageDataset`.
-        seed: seed of the shard and sample shuffling.
+        seed: seed of the shard draw and sample shuffling (``None``: a new order each run).
 
     Resuming a stream restarts the shard draw: the data order after a resume differs
     from an uninterrupted run (the iteration count, schedule and states do not).
@@ -55,13 +56,18 @@ class WebDatasetImages(IterableDataset):
 
     def _stream(self):
         import webdataset as wds
-        rank, _ = get_dist_info()
-        seed = None if self.seed is None else self.seed + 1000 * rank
-        dataset = wds.WebDataset(self.urls, resampled=True, shardshuffle=True, seed=seed,
-                                 nodesplitter=wds.split_by_node, empty_check=False)
+
+        # Shards are drawn with replacement from a generator seeded by (seed, rank,
+        # worker): each process and worker reads its own stream, repeatably.
+        # seed=None draws a fresh order on every start.
+        stages = [wds.ResampledShards(self.urls, seed=self.seed or 0,
+                                      deterministic=self.seed is not None),
+                  wds.tarfile_to_samples()]
         if self.shuffle_buffer:
-            dataset = dataset.shuffle(self.shuffle_buffer, seed=seed)
-        return dataset
+            rank, _ = get_dist_info()
+            rng = random.Random(None if self.seed is None else f'{self.seed}-{rank}')
+            stages.append(wds.shuffle(self.shuffle_buffer, rng=rng))
+        return wds.DataPipeline(*stages)
 
     def __iter__(self):
         for sample in self._stream():

@@ -6,9 +6,13 @@ import re
 import zipfile
 from typing import Optional
 
+import torch
+from mmengine.dist import all_gather_object
 from mmengine.runner import Runner
 
 from vitok_mm.registry import RUNNERS
+
+from .hooks.random_state_hook import capture_random_states
 
 
 def global_batch_size(cfg, world_size: int) -> int:
@@ -54,8 +58,17 @@ class VitokRunner(Runner):
     - checkpoints are written to a temporary file and renamed into place, so a kill
       while saving never leaves a truncated ``iter_N.pth``;
     - ``resume='auto'`` skips a ``last_checkpoint`` that names a missing or
-      incomplete file and takes the newest complete checkpoint instead.
+      incomplete file and takes the newest complete checkpoint instead;
+    - DDP also runs on CPU processes (gloo): MMEngine pins the wrapper to a CUDA device.
     """
+
+    def wrap_model(self, model_wrapper_cfg: Optional[dict], model):
+        if self.distributed and not torch.cuda.is_available():
+            model_wrapper_cfg = dict(model_wrapper_cfg or dict(
+                type='MMDistributedDataParallel', broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters', False)))
+            model_wrapper_cfg['device_ids'] = None  # CPU modules take no device ids
+        return super().wrap_model(model_wrapper_cfg, model)
 
     def scale_lr(self, optim_wrapper, auto_scale_lr: Optional[dict] = None) -> None:
         if auto_scale_lr is None or not auto_scale_lr.get('enable', False):
@@ -73,6 +86,11 @@ class VitokRunner(Runner):
             f"{auto_scale_lr['base_batch_size']}.")
 
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
+        # Every process runs this (MMEngine's own save then returns early off the main
+        # process): the one place to collect each process's random states.
+        states = capture_random_states()
+        self.gathered_random_states = (all_gather_object(states) if self.world_size > 1
+                                       else [states])
         if not osp.isdir(out_dir):  # remote storage: no rename there
             return super().save_checkpoint(out_dir, filename, *args, **kwargs)
         partial = f'.{filename}.partial-{os.getpid()}'

@@ -24,10 +24,10 @@ class PackInputs(BaseTransform):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
-        img = np.ascontiguousarray(results['img'])
+        img = results['img']
         if img.ndim == 2:
             img = img[..., None]
-        tensor = torch.from_numpy(img)
-        tensor = tensor.permute(2, 0, 1) if tensor.ndim == 3 else tensor.permute(3, 0, 1, 2)
+        # Channels first, as one writable copy (a dataset's image cache is read-only).
+        tensor = torch.from_numpy(np.ascontiguousarray(np.moveaxis(img, -1, 0)))
         meta = {key: results[key] for key in self.meta_keys if key in results}
-        return dict(inputs=tensor.contiguous(), data_samples=BaseDataElement(metainfo=meta))
+        return dict(inputs=tensor, data_samples=BaseDataElement(metainfo=meta))

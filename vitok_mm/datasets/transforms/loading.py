@@ -28,9 +28,12 @@ def to_rgb8(image: Image.Image, background: int = 255) -> np.ndarray:
     mode = image.mode
     if mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
         array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith('I;16') or array.max() > 255 else 255.0
-        if mode == 'F' and array.max() <= 1.0:
+        if mode.startswith('I;16') or (mode == 'I' and image.format == 'PNG'):
+            top = 65535.0  # 16-bit formats: scale by the format's range, not the content
+        elif mode == 'F' and array.max() <= 1.0:
             top = 1.0
+        else:
+            top = 65535.0 if array.max() > 255 else 255.0
         array = np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.repeat(array[..., None], 3, axis=2)
     if mode == 'P' and 'transparency' in image.info:
@@ -65,7 +68,8 @@ class LoadImage(BaseTransform):
                 image = Image.open(path)
             image.load()  # decode now: truncated files fail here, not later
             img = to_rgb8(image)
-        except (OSError, ValueError, UnidentifiedImageError, SyntaxError) as error:
+        except (OSError, ValueError, UnidentifiedImageError, SyntaxError,
+                Image.DecompressionBombError) as error:
             raise CorruptSampleError(str(path), str(error) or type(error).__name__) from error
         if img.shape[0] == 0 or img.shape[1] == 0:
             raise CorruptSampleError(str(path), 'image has zero size')

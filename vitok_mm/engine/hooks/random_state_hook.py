@@ -3,7 +3,7 @@ import random
 
 import numpy as np
 import torch
-from mmengine.dist import all_gather_object, get_dist_info
+from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
@@ -39,6 +39,10 @@ class RandomStateHook(Hook):
     an uninterrupted one. The states are restored when training starts, after the
     runner's own re-seeding. A resume on a different number of processes restores
     rank ``r``'s state from saved rank ``r mod saved_world_size``.
+
+    Only the main process writes checkpoints, so under DDP the states of every
+    process are gathered by ``VitokRunner.save_checkpoint`` (which all processes run);
+    with another runner only the main process's states are saved.
     """
 
     priority = 'VERY_LOW'
@@ -47,10 +51,8 @@ class RandomStateHook(Hook):
         self._pending = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        _, world_size = get_dist_info()
-        states = capture_random_states()
-        checkpoint['random_states'] = (all_gather_object(states) if world_size > 1
-                                       else [states])
+        gathered = getattr(runner, 'gathered_random_states', None)
+        checkpoint['random_states'] = gathered or [capture_random_states()]
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._pending = checkpoint.get('random_states')

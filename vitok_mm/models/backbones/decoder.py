@@ -8,6 +8,7 @@ from torch import nn
 from vitok_mm.registry import MODELS
 
 from ..layers import Transformer
+from ..layers.linear import Linear
 
 
 @MODELS.register_module()
@@ -36,7 +37,7 @@ class ViTDecoder(nn.Module):
         self.tubelet_size = tubelet_size
         self.width = width
         self.num_axes = 2 if tubelet_size is None else 3
-        self.in_proj = nn.Linear(latent_channels, width)
+        self.in_proj = Linear(latent_channels, width)
         self.transformer = Transformer(width, depth, num_heads, mlp_ratio,
                                        num_axes=self.num_axes, **transformer)
         pixel_head = dict(type='PixelHead', **(pixel_head or {}))

@@ -7,6 +7,8 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 
+from ..layers.linear import Linear
+
 
 class DeterministicLatent:
     """A point latent with the posterior interface: sample and mode are the latent, KL is 0."""
@@ -45,7 +47,7 @@ class DeterministicBottleneck(nn.Module):
             raise ValueError(f'latent_channels must be >= 1, got {latent_channels}.')
         self.in_channels = in_channels
         self.latent_channels = latent_channels
-        self.proj = nn.Linear(in_channels, latent_channels)
+        self.proj = Linear(in_channels, latent_channels)
         self.norm = (nn.LayerNorm(latent_channels, elementwise_affine=False)
                      if norm else nn.Identity())
 

@@ -7,6 +7,8 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 
+from ..layers.linear import Linear
+
 
 class DiagonalGaussian:
     """A posterior ``N(mean, exp(logvar))`` over a latent map ``(N, c, *grid)``.
@@ -70,7 +72,7 @@ class GaussianBottleneck(nn.Module):
         self.in_channels = in_channels
         self.latent_channels = latent_channels
         self.logvar_range = tuple(logvar_range)
-        self.proj = nn.Linear(in_channels, 2 * latent_channels)
+        self.proj = Linear(in_channels, 2 * latent_channels)
 
     def forward(self, tokens: torch.Tensor, grid: Sequence[int]) -> DiagonalGaussian:
         moments = rearrange(self.proj(tokens), 'n l c -> n c l').unflatten(2, tuple(grid))

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .linear import Linear
 from .norm import build_norm
 from .rope import apply_rotary
 
@@ -112,10 +113,10 @@ class Attention(nn.Module):
         self.num_heads = num_heads
         self.head_dim = head_dim_of(dim, num_heads)
         self.backend = check_backend(backend)
-        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
+        self.qkv = Linear(dim, 3 * dim, bias=qkv_bias)
         self.q_norm = build_norm(norm_type, self.head_dim) if qk_norm else nn.Identity()
         self.k_norm = build_norm(norm_type, self.head_dim) if qk_norm else nn.Identity()
-        self.proj = nn.Linear(dim, dim, bias=proj_bias)
+        self.proj = Linear(dim, dim, bias=proj_bias)
 
     def forward(self, x: torch.Tensor,
                 rope: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> torch.Tensor:

@@ -3,6 +3,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .linear import Linear
+
 MLP_TYPES = ('swiglu', 'geglu', 'gelu')
 
 
@@ -29,8 +31,8 @@ class GatedMlp(nn.Module):
         if activation not in ('silu', 'gelu'):
             raise ValueError(f"GatedMlp activation must be 'silu' or 'gelu', got {activation!r}.")
         self.activation = F.silu if activation == 'silu' else F.gelu
-        self.gate_up = nn.Linear(dim, 2 * hidden_dim, bias=bias)
-        self.down = nn.Linear(hidden_dim, dim, bias=bias)
+        self.gate_up = Linear(dim, 2 * hidden_dim, bias=bias)
+        self.down = Linear(hidden_dim, dim, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         gate, up = self.gate_up(x).chunk(2, dim=-1)
@@ -42,8 +44,8 @@ class Mlp(nn.Module):
 
     def __init__(self, dim: int, hidden_dim: int, bias: bool = True):
         super().__init__()
-        self.fc1 = nn.Linear(dim, hidden_dim, bias=bias)
-        self.fc2 = nn.Linear(hidden_dim, dim, bias=bias)
+        self.fc1 = Linear(dim, hidden_dim, bias=bias)
+        self.fc2 = Linear(hidden_dim, dim, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc2(F.gelu(self.fc1(x)))

@@ -7,6 +7,8 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 
+from .linear import Linear
+
 
 def token_grid(shape: Sequence[int], patch_size: int,
                tubelet_size: Optional[int] = None) -> Tuple[int, ...]:
@@ -68,7 +70,7 @@ class PatchEmbed(nn.Module):
         self.tubelet_size = tubelet_size
         self.in_channels = in_channels
         self.patch_dim = in_channels * patch_size ** 2 * (tubelet_size or 1)
-        self.proj = nn.Linear(self.patch_dim, embed_dim)
+        self.proj = Linear(self.patch_dim, embed_dim)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, ...]]:
         grid = token_grid(x.shape, self.patch_size, self.tubelet_size)
@@ -99,7 +101,7 @@ class PixelHead(nn.Module):
         self.patch_size = patch_size
         self.tubelet_size = tubelet_size
         self.out_channels = out_channels
-        self.proj = nn.Linear(embed_dim, out_channels * patch_size ** 2 * (tubelet_size or 1))
+        self.proj = Linear(embed_dim, out_channels * patch_size ** 2 * (tubelet_size or 1))
 
     def forward(self, tokens: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
         p, q = self.patch_size, self.tubelet_size

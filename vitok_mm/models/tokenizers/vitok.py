@@ -65,6 +65,9 @@ class ViTok(BaseModel):
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='PixelPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            # Our registry: MMEngine's BaseModel would look in its own, without our scope.
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.patch_size = patch_size
         self.tubelet_size = tubelet_size
