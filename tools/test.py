@@ -11,11 +11,9 @@ import os
 import os.path as osp
 import sys
 
-import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from train import build_runner  # noqa: E402
+from vitok_mm.apis import build_runner, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,16 +34,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'Checkpoint {args.checkpoint} does not exist.')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.cfg_options, args.work_dir, launcher=args.launcher)
     cfg.load_from = args.checkpoint
-    cfg.resume = False
-    if not torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     runner = build_runner(cfg)
     metrics = runner.test()
     if runner.rank == 0:

@@ -283,3 +283,17 @@ def test_inherited_config_swaps_decoder_and_loss_weight(tmp_path):
     model = build_on_meta(cfg.model)
     assert len(model.decoder.transformer.blocks) == 24
     assert model.losses[1].loss_weight == 1e-3
+
+
+def test_resume_on_a_different_number_of_processes(tmp_path, samples):
+    config = write_config(tmp_path, samples)
+    first = run_train(config, str(tmp_path / 'run'), '--cfg-options', 'train_cfg.max_iters=3')
+    assert first.returncode == 0, first.stderr[-3000:]
+    resumed = run_train(config, str(tmp_path / 'run'), '--resume', nproc=2)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    log = resumed.stdout + resumed.stderr
+    assert 'resumed epoch: 0, iter: 3' in log
+    assert 'Random states saved by 1 processes restored on 2' in log
+    checkpoint = load_state(str(tmp_path / 'run' / 'iter_6.pth'))
+    assert checkpoint['meta']['iter'] == 6
+    assert len(checkpoint['random_states']) == 2

@@ -1,13 +1,13 @@
 """Runtime pieces: runner, loops, hooks and optimiser wrappers (registered in vitok_mm's
 RUNNERS, LOOPS, HOOKS, OPTIM_WRAPPERS)."""
 from . import checkpoint_compat
-from .hooks import CheckpointHook, RandomStateHook
+from .hooks import CheckpointHook, ProgressBarHook, RandomStateHook
 from .loops import ResumableIterBasedTrainLoop
 from .optim_wrapper import GuardedOptimWrapper, NonFiniteError
 from .runner import VitokRunner, find_resume_checkpoint, global_batch_size
 
 checkpoint_compat.apply()
 
-__all__ = ['CheckpointHook', 'RandomStateHook', 'ResumableIterBasedTrainLoop',
+__all__ = ['CheckpointHook', 'ProgressBarHook', 'RandomStateHook', 'ResumableIterBasedTrainLoop',
            'GuardedOptimWrapper', 'NonFiniteError', 'VitokRunner', 'find_resume_checkpoint',
            'global_batch_size']

@@ -1,4 +1,5 @@
 from .checkpoint_hook import CheckpointHook
+from .progress_bar_hook import ProgressBarHook
 from .random_state_hook import RandomStateHook
 
-__all__ = ['CheckpointHook', 'RandomStateHook']
+__all__ = ['CheckpointHook', 'ProgressBarHook', 'RandomStateHook']

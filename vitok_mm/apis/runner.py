@@ -1,0 +1,68 @@
+"""Loading a config for a run and building its MMEngine runner."""
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from vitok_mm.registry import RUNNERS
+from vitok_mm.utils import register_all_modules
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optional[str] = None,
+                amp: bool = False, resume: Optional[str] = None,
+                launcher: str = 'none') -> Config:
+    """A config ready for a runner: overrides merged, work dir set, precision and resume.
+
+    Args:
+        path: config file.
+        cfg_options: ``{'key.sub': value}`` overrides.
+        work_dir: where logs and checkpoints go (default ``work_dirs/<config name>``).
+        amp: bf16 autocast through ``GuardedOptimWrapper``.
+        resume: ``'auto'`` (newest complete checkpoint in the work dir) or a path.
+        launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+    """
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
+    if amp:
+        wrapper = cfg.optim_wrapper
+        if wrapper.get('type', 'OptimWrapper') not in ('GuardedOptimWrapper', 'OptimWrapper'):
+            raise ValueError(f'--amp: set the precision of {wrapper.type} in the config instead.')
+        wrapper.type = 'GuardedOptimWrapper'
+        wrapper.dtype = 'bfloat16'
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        cfg.resume, cfg.load_from = True, resume
+    if not torch.cuda.is_available():
+        # NCCL needs GPUs; gloo runs DDP on CPU processes.
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    return cfg
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Start the process group for torchrun on CPU-only machines.
+
+    MMEngine's launcher pins each process to a CUDA device first, which fails without
+    GPUs; on CPU we start the gloo group ourselves and MMEngine uses it as it is.
+    """
+    if cfg.get('launcher') == 'pytorch' and not torch.cuda.is_available():
+        import torch.distributed as dist
+        if not dist.is_initialized():
+            dist.init_process_group(backend='gloo')
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The config's runner (``runner_type``, default MMEngine's ``Runner``)."""
+    init_cpu_distributed(cfg)
+    register_all_modules(init_default_scope=False)
+    init_default_scope(cfg.get('default_scope', 'vitok_mm'))
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
