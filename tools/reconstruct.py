@@ -4,18 +4,22 @@
         [--size 256] [--out work_dirs/reconstructions.png]
 
 Each image is resized (short side) and center-cropped to ``--size`` (default: the
-config's ``input_shape``), encoded to the posterior mean and decoded. Prints the
-latent size (E) and each image's PSNR.
+config's ``input_shape``), as the test pipelines do, encoded to the posterior mean and
+decoded. Prints the latent size (E) and each image's PSNR (8-bit quantized, as
+``ReconstructionMetric`` computes it).
 """
 import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.dataset import Compose
 from PIL import Image
 
+from vitok_mm.datasets import CorruptSampleError
+from vitok_mm.evaluation.functional import psnr
+from vitok_mm.evaluation.metrics import to_unit_range
 from vitok_mm.registry import MODELS
 from vitok_mm.utils import register_all_modules
 
@@ -31,21 +35,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_square(path: str, size: int) -> torch.Tensor:
-    """An RGB image, short side resized to ``size``, center-cropped: (3, size, size), [-1, 1]."""
+def load_view(path: str, size: int) -> torch.Tensor:
+    """The evaluation view of an image (short side resized to ``size``, center crop), as
+    the configs' test pipelines make it: ``(3, size, size)`` in [-1, 1]."""
+    pipeline = Compose([dict(type='LoadImage'), dict(type='ResizeShortSide', size=size),
+                        dict(type='CenterCrop', crop_size=size), dict(type='PackInputs')])
     try:
-        image = Image.open(path)
-        image.load()
-    except (OSError, ValueError) as error:
-        raise SystemExit(f'Cannot read image {path}: {error}') from error
-    image = image.convert('RGB')
-    scale = size / min(image.size)
-    w, h = max(size, round(image.width * scale)), max(size, round(image.height * scale))
-    image = image.resize((w, h), Image.BICUBIC)
-    left, top = (w - size) // 2, (h - size) // 2
-    image = image.crop((left, top, left + size, top + size))
-    pixels = torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1).float()
-    return pixels / 127.5 - 1.0
+        return pipeline(dict(img_path=path))['inputs'].float() / 127.5 - 1
+    except CorruptSampleError as error:
+        raise SystemExit(str(error)) from None
 
 
 def main(argv=None) -> int:
@@ -61,14 +59,14 @@ def main(argv=None) -> int:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     else:
         print('No --checkpoint: the model has random weights, so the reconstructions are noise.')
-    batch = torch.stack([load_square(path, size) for path in args.images])
+    batch = torch.stack([load_view(path, size) for path in args.images])
     with torch.no_grad():
         recon = model.reconstruct(batch).clamp(-1, 1)
     info = model.latent_info(batch.shape)
     print(f'latent: {info.tokens} tokens x {info.channels} channels, E = {info.E}')
-    mse = ((recon - batch) / 2).square().flatten(1).mean(1)
-    for path, value in zip(args.images, mse):
-        print(f'{Path(path).name}: PSNR {10 * torch.log10(1 / value).item():.2f} dB')
+    values = psnr(to_unit_range(recon), to_unit_range(batch))
+    for path, value in zip(args.images, values):
+        print(f'{Path(path).name}: PSNR {value.item():.2f} dB')
     grid = torch.cat([torch.cat(list(batch), dim=2), torch.cat(list(recon), dim=2)], dim=1)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -33,3 +33,20 @@ def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):
     out = result.stdout
     assert 'held-out photos' in out and 'summary:' in out and 'reconstructions:' in out
     assert '4/4 iters' in out  # the progress bar's last line
+
+
+def test_reconstruct_tool_writes_a_grid_and_names_unreadable_files(tmp_path):
+    from vitok_mm.datasets import bundled_photos
+    photo = bundled_photos(['coffee'])['coffee']
+    out = tmp_path / 'grid.png'
+    command = [sys.executable, str(REPO / 'tools/reconstruct.py'),
+               str(REPO / 'configs/quickstart/vitok_tiny_64p.py'), photo, '--out', str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'E = 2048' in result.stdout and 'coffee.png: PSNR' in result.stdout
+    assert Image.open(out).size == (64, 128)
+    bad = tmp_path / 'broken.jpg'
+    bad.write_bytes(b'not an image')
+    result = subprocess.run(command[:3] + [str(bad)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode != 0 and f'cannot decode {bad}' in result.stderr
