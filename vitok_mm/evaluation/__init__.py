@@ -1,5 +1,7 @@
 """Metrics (registered in vitok_mm's METRICS) and their functional forms."""
 from . import functional
-from .metrics import ReconstructionMetric
+from .inception import INCEPTION_FILE, build_inception
+from .metrics import FIDMetric, LPIPSMetric, ReconstructionMetric
 
-__all__ = ['functional', 'ReconstructionMetric']
+__all__ = ['functional', 'INCEPTION_FILE', 'build_inception', 'FIDMetric', 'LPIPSMetric',
+           'ReconstructionMetric']

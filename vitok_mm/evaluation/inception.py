@@ -1,0 +1,23 @@
+"""The InceptionV3 of FID/IS (torch-fidelity's port of the TF 2015-12-05 graph), offline."""
+from typing import Optional
+
+from torch import nn
+
+from vitok_mm.utils.weights import find_weights
+
+INCEPTION_FILE = 'weights-inception-2015-12-05-6726825d.pth'
+
+
+def build_inception(weights: Optional[str] = None) -> nn.Module:
+    """torch-fidelity's ``FeatureExtractorInceptionV3`` giving ``('2048', 'logits_unbiased')``.
+
+    The weights come from ``weights`` (a file or its folder) or the torch hub cache,
+    never from the network; a file named with its hash is checked against it.
+    Input: uint8 ``(N, 3, H, W)``; it resizes to 299 the way the TF graph does.
+    """
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+    path = find_weights(INCEPTION_FILE, weights, what='rFID/rIS InceptionV3',
+                        config_key='inception_weights')
+    return FeatureExtractorInceptionV3(
+        'inception-v3-compat', ['2048', 'logits_unbiased'],
+        feature_extractor_weights_path=path).eval()
