@@ -1,11 +1,18 @@
-"""Evaluate a checkpoint on a config's test set and print the metrics.
+"""Evaluate a checkpoint on a config's test sets and print a results table.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options ...]
         [--launcher none|pytorch|slurm]
 
-Writes the metrics as JSON to <work dir>/test_metrics.json.
+A config may list several ``test_sets`` (the paper configs: ImageNet val and COCO
+val2017), each ``dict(dataset=..., evaluator=...)``; otherwise its
+``test_dataloader``/``test_evaluator`` form one set. Metrics whose weights are missing
+(LPIPS: vgg16-397923af.pth, rFID/rIS: the FID InceptionV3) and sets whose data is
+missing are skipped with the reason. The table is saved as test_results.json and
+test_results.csv in the work dir.
 """
 import argparse
+import copy
+import csv
 import json
 import os
 import os.path as osp
@@ -14,6 +21,10 @@ import sys
 from mmengine.config import DictAction
 
 from vitok_mm.apis import build_runner, load_config
+from vitok_mm.evaluation import split_available
+
+COLUMNS = ('rfid', 'ris', 'psnr', 'ssim', 'lpips')
+LABELS = dict(rfid='rFID', ris='rIS', psnr='PSNR', ssim='SSIM', lpips='LPIPS')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,23 +41,71 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def test_sets(cfg) -> dict:
+    """``{name: (dataloader cfg, evaluator cfgs)}`` for every configured test set."""
+    sets = {}
+    for name, spec in (cfg.get('test_sets') or dict(test=dict())).items():
+        loader = copy.deepcopy(cfg.test_dataloader)
+        if 'dataset' in spec:
+            loader['dataset'] = spec['dataset']
+        sets[name] = (loader, spec.get('evaluator', cfg.test_evaluator))
+    return sets
+
+
+def format_table(rows: dict) -> str:
+    header = ['set', 'images', *[LABELS[c] for c in COLUMNS]]
+    lines = [header]
+    for name, row in rows.items():
+        lines.append([name, str(row.get('num_images', '')),
+                      *['-' if row.get(c) is None else f'{row[c]:.4f}' for c in COLUMNS]])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = ['  '.join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines]
+    text.insert(1, '  '.join('-' * w for w in widths))
+    return '\n'.join(text)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'Checkpoint {args.checkpoint} does not exist.')
     cfg = load_config(args.config, args.cfg_options, args.work_dir, launcher=args.launcher)
     cfg.load_from = args.checkpoint
+    sets = test_sets(cfg)
+    first_loader, first_evaluator = next(iter(sets.values()))
+    cfg.test_dataloader = first_loader
+    cfg.test_evaluator = split_available(first_evaluator)[0] or first_evaluator
     runner = build_runner(cfg)
-    metrics = runner.test()
+
+    rows, notes = {}, []
+    for name, (loader, evaluator) in sets.items():
+        kept, skipped = split_available(evaluator)
+        notes += [f'{name}: {metric} skipped: {why}' for metric, why in skipped.items()]
+        try:
+            metrics = runner.test_on(loader, kept)
+        except FileNotFoundError as error:
+            notes.append(f'{name}: skipped: {error}')
+            continue
+        row = {key.split('/')[-1]: value for key, value in metrics.items()}
+        row['num_images'] = len(runner.test_loop.dataloader.dataset)
+        rows[name] = row
+
     if runner.rank == 0:
-        width = max(len(k) for k in metrics) if metrics else 0
-        print('\n'.join(f'{k:<{width}}  {v:.4f}' for k, v in metrics.items()))
-        out = osp.join(cfg.work_dir, 'test_metrics.json')
-        with open(out, 'w') as f:
-            json.dump(dict(config=args.config, checkpoint=args.checkpoint, **metrics), f,
-                      indent=2)
-        print(f'metrics: {out}')
-    return 0
+        print(format_table(rows))
+        for note in notes:
+            print(note)
+        os.makedirs(cfg.work_dir, exist_ok=True)
+        out_json = osp.join(cfg.work_dir, 'test_results.json')
+        with open(out_json, 'w') as f:
+            json.dump(dict(config=args.config, checkpoint=args.checkpoint, sets=rows,
+                           notes=notes), f, indent=2)
+        out_csv = osp.join(cfg.work_dir, 'test_results.csv')
+        with open(out_csv, 'w', newline='') as f:
+            writer = csv.writer(f)
+            writer.writerow(['set', 'num_images', *COLUMNS])
+            for name, row in rows.items():
+                writer.writerow([name, row.get('num_images'), *[row.get(c) for c in COLUMNS]])
+        print(f'results: {out_json}, {out_csv}')
+    return 0 if rows else 1
 
 
 if __name__ == '__main__':

@@ -18,10 +18,16 @@ default_hooks = dict(
 )
 # Saves/restores python, numpy and torch generator states so a resumed run continues
 # the same random streams.
-custom_hooks = [dict(type='RandomStateHook')]
+# The visualization hook adds original / reconstruction / error grids of fixed val
+# images to the Visualizer (local files; TensorBoard with TensorboardVisBackend).
+custom_hooks = [
+    dict(type='RandomStateHook'),
+    dict(type='ReconstructionVisualizationHook', interval=5000, num_images=8),
+]
 
 log_processor = dict(by_epoch=False, window_size=50)
 log_level = 'INFO'
+# Add dict(type='TensorboardVisBackend') for TensorBoard (needs the tensorboard package).
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 

@@ -76,3 +76,7 @@ default_hooks = dict(
 )
 # Deterministic: resuming this config reproduces an uninterrupted run's weights.
 randomness = dict(seed=0, deterministic=True)
+custom_hooks = [
+    dict(type='RandomStateHook'),
+    dict(type='ReconstructionVisualizationHook', interval=1100, num_images=4),
+]

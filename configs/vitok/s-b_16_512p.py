@@ -12,12 +12,29 @@ train_dataloader = dict(
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
         dict(type='PackInputs'),
     ]))
-val_dataloader = dict(
-    batch_size=16,
-    dataset=dict(pipeline=[
-        dict(type='LoadImage'),
-        dict(type='ResizeShortSide', size=image_size),
-        dict(type='CenterCrop', crop_size=image_size),
-        dict(type='PackInputs'),
-    ]))
-test_dataloader = val_dataloader
+test_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='ResizeShortSide', size=image_size),
+    dict(type='CenterCrop', crop_size=image_size),
+    dict(type='PackInputs'),
+]
+val_dataloader = dict(batch_size=16, dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(batch_size=16, dataset=dict(pipeline=test_pipeline))
+test_sets = dict(
+    imagenet_val=dict(dataset=dict(pipeline=test_pipeline)),
+    coco_val2017=dict(
+        dataset=dict(pipeline=test_pipeline),
+        evaluator=[dict(type='ReconstructionMetric'), dict(type='LPIPSMetric'),
+                   dict(type='FIDMetric',
+                        reference_cache='work_dirs/fid_stats/coco_val2017_512p.pth')]),
+)
+val_evaluator = [
+    dict(type='ReconstructionMetric'),
+    dict(type='LPIPSMetric'),
+    dict(type='FIDMetric', reference_cache='work_dirs/fid_stats/imagenet_val_512p_10k.pth'),
+]
+test_evaluator = [
+    dict(type='ReconstructionMetric'),
+    dict(type='LPIPSMetric'),
+    dict(type='FIDMetric', reference_cache='work_dirs/fid_stats/imagenet_val_512p.pth'),
+]

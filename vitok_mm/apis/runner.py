@@ -1,12 +1,15 @@
 """Loading a config for a run and building its MMEngine runner."""
+import logging
 import os.path as osp
 from typing import Optional
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from vitok_mm.evaluation import split_available
 from vitok_mm.registry import RUNNERS
 from vitok_mm.utils import register_all_modules
 
@@ -45,6 +48,14 @@ def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optiona
     if not torch.cuda.is_available():
         # NCCL needs GPUs; gloo runs DDP on CPU processes.
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if cfg.get('val_evaluator'):
+        # A metric whose weights are missing would stop a long run at its first
+        # validation; drop it now, saying why.
+        kept, skipped = split_available(cfg.val_evaluator)
+        for metric, why in skipped.items():
+            print_log(f'val_evaluator: {metric} skipped: {why}', logger='current',
+                      level=logging.WARNING)
+        cfg.val_evaluator = kept
     return cfg
 
 

@@ -62,6 +62,14 @@ class VitokRunner(Runner):
     - DDP also runs on CPU processes (gloo): MMEngine pins the wrapper to a CUDA device.
     """
 
+    def test_on(self, dataloader: dict, evaluator) -> dict:
+        """Run the test loop on one more dataset with its own evaluator (the model and
+        its loaded checkpoint are kept): how ``tools/test.py`` covers several test sets."""
+        self._test_dataloader = dataloader
+        self._test_evaluator = evaluator
+        self._test_loop = self.cfg.get('test_cfg', dict(type='TestLoop'))
+        return self.test()
+
     def wrap_model(self, model_wrapper_cfg: Optional[dict], model):
         if self.distributed and not torch.cuda.is_available():
             model_wrapper_cfg = dict(model_wrapper_cfg or dict(

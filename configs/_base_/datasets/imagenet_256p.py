@@ -29,14 +29,43 @@ train_dataloader = dict(
     dataset=dict(type='ImageNet', data_root=data_root, split='train', bad_sample='skip',
                  pipeline=train_pipeline),
 )
+# Validation during training: the first 10k val images (50k take long); tools/test.py
+# evaluates all 50k and COCO val2017 (test_sets below).
 val_dataloader = dict(
     batch_size=64,
     num_workers=8,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='ImageNet', data_root=data_root, split='val', pipeline=test_pipeline,
+                 indices=10_000, test_mode=True),
+)
+test_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='ImageNet', data_root=data_root, split='val', pipeline=test_pipeline,
                  test_mode=True),
 )
-test_dataloader = val_dataloader
-val_evaluator = dict(type='ReconstructionMetric')
-test_evaluator = val_evaluator
+# PSNR/SSIM always; LPIPS needs vgg16-397923af.pth and rFID/rIS the FID InceptionV3
+# (weights-inception-2015-12-05-6726825d.pth) in the torch hub cache; metrics whose
+# weights are missing are skipped with a warning.
+val_evaluator = [
+    dict(type='ReconstructionMetric'),
+    dict(type='LPIPSMetric'),
+    dict(type='FIDMetric', reference_cache='work_dirs/fid_stats/imagenet_val_256p_10k.pth'),
+]
+test_evaluator = [
+    dict(type='ReconstructionMetric'),
+    dict(type='LPIPSMetric'),
+    dict(type='FIDMetric', reference_cache='work_dirs/fid_stats/imagenet_val_256p.pth'),
+]
+# tools/test.py evaluates every set here and prints one table (the paper's Table 3).
+test_sets = dict(
+    imagenet_val=dict(dataset=dict(type='ImageNet', data_root=data_root, split='val',
+                                   pipeline=test_pipeline, test_mode=True)),
+    coco_val2017=dict(dataset=dict(type='COCOImages', data_root='data/coco', split='val2017',
+                                   pipeline=test_pipeline, test_mode=True),
+                      evaluator=[dict(type='ReconstructionMetric'), dict(type='LPIPSMetric'),
+                                 dict(type='FIDMetric',
+                                      reference_cache='work_dirs/fid_stats/coco_val2017_256p.pth')]),
+)
