@@ -29,6 +29,7 @@ from PIL import Image
 
 from vitok_mm.apis import build_runner, load_config
 from vitok_mm.datasets import HELD_OUT_PHOTOS, build_sample_folders, bundled_clips
+from vitok_mm.evaluation import LPIPSMetric, split_available
 from vitok_mm.evaluation.functional import psnr, ssim
 from vitok_mm.evaluation.metrics import to_unit_range
 from vitok_mm.registry import DATASETS
@@ -73,13 +74,17 @@ def video_frame_views(cfg) -> Tuple[List[str], torch.Tensor]:
 
 
 @torch.no_grad()
-def score(model, views: torch.Tensor, batch_size: int = 16) -> Tuple[Dict[str, float],
-                                                                      torch.Tensor]:
+def score(model, views: torch.Tensor, with_lpips: bool,
+          batch_size: int = 16) -> Tuple[Dict[str, float], torch.Tensor]:
     recon = torch.cat([model.reconstruct(views[i:i + batch_size]).float()
                        for i in range(0, len(views), batch_size)])
     pred, target = to_unit_range(recon), to_unit_range(views)
-    return dict(psnr=float(psnr(pred, target).mean()),
-                ssim=float(ssim(pred, target).mean())), recon
+    scores = dict(psnr=float(psnr(pred, target).mean()), ssim=float(ssim(pred, target).mean()))
+    if with_lpips:
+        metric = LPIPSMetric(prefix='')
+        metric.process(None, [dict(pred=p, gt=g) for p, g in zip(recon, views)])
+        scores.update(metric.evaluate(len(views)))
+    return scores, recon
 
 
 def save_grid(path: str, originals: torch.Tensor, recons: torch.Tensor, zoom: int = 3) -> None:
@@ -99,7 +104,6 @@ def main(argv=None) -> int:
                for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')}
     options.update(args.cfg_options or {})
     cfg = load_config(args.config, options, work_dir=stage1)
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [dict(type='ProgressBarHook')]
     size = cfg.input_shape[-1]
 
     print(f'Training {args.config} on {osp.join(args.data, "train")} '
@@ -113,8 +117,11 @@ def main(argv=None) -> int:
     model.eval()
     photo_names, photos = held_out_views(cfg)
     frame_names, frames = video_frame_views(cfg)
-    photo_scores, photo_recons = score(model, photos)
-    frame_scores, frame_recons = score(model, frames)
+    # rFID/rIS need thousands of images; LPIPS runs when its VGG16 weights are here.
+    skipped = split_available([dict(type='LPIPSMetric')])[1]
+    skipped['FIDMetric'] = 'rFID/rIS need thousands of images; use tools/test.py'
+    photo_scores, photo_recons = score(model, photos, 'LPIPSMetric' not in skipped)
+    frame_scores, frame_recons = score(model, frames, 'LPIPSMetric' not in skipped)
 
     os.makedirs(args.work_dir, exist_ok=True)
     summary_path = osp.join(args.work_dir, 'summary.json')
@@ -130,7 +137,11 @@ def main(argv=None) -> int:
         held_out=photo_names,
         video_frames=dict(psnr=round(frame_scores['psnr'], 3),
                           ssim=round(frame_scores['ssim'], 4), count=len(frame_names)),
-        checkpoint=osp.join(stage1, f'iter_{runner.iter}.pth'))
+        checkpoint=osp.join(stage1, f'iter_{runner.iter}.pth'),
+        skipped_metrics=skipped)
+    if 'lpips' in photo_scores:
+        summary['stage1']['lpips'] = round(photo_scores['lpips'], 4)
+        summary['stage1']['video_frames']['lpips'] = round(frame_scores['lpips'], 4)
     with open(summary_path, 'w') as f:
         json.dump(summary, f, indent=2)
     grid_path = osp.join(args.work_dir, 'reconstructions.png')

@@ -23,6 +23,7 @@ default_hooks = dict(
 custom_hooks = [
     dict(type='RandomStateHook'),
     dict(type='ReconstructionVisualizationHook', interval=5000, num_images=8),
+    dict(type='ProgressBarHook'),  # rate and ETA of training, validation and test passes
 ]
 
 log_processor = dict(by_epoch=False, window_size=50)

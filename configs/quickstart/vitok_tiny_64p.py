@@ -79,4 +79,5 @@ randomness = dict(seed=0, deterministic=True)
 custom_hooks = [
     dict(type='RandomStateHook'),
     dict(type='ReconstructionVisualizationHook', interval=1100, num_images=4),
+    dict(type='ProgressBarHook'),
 ]

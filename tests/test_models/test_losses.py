@@ -246,3 +246,15 @@ def test_loss_terms_are_float32_under_autocast():
     for name, value in losses.items():
         assert value.dtype == torch.float32, name
         assert value.ndim == 0 and torch.isfinite(value), name
+
+
+def test_lpips_metric_equals_the_loss_on_quantized_views(vgg_file, lpips_loss):
+    from vitok_mm.evaluation import LPIPSMetric
+    torch.manual_seed(3)
+    gt = (torch.rand(3, 3, 32, 32) * 255).round() / 127.5 - 1  # already 8-bit levels
+    noisy = ((gt + 0.2 * torch.randn_like(gt)).clamp(-1, 1) + 1) / 2
+    pred = (noisy * 255).round() / 127.5 - 1  # on 8-bit levels too
+    metric = LPIPSMetric(vgg_weights=vgg_file)
+    metric.process(None, [dict(pred=p, gt=g) for p, g in zip(pred, gt)])
+    expected = torch.stack([lpips_loss(p[None], g[None]) for p, g in zip(pred, gt)]).mean()
+    assert metric.evaluate(3)['recon/lpips'] == pytest.approx(expected.item(), rel=1e-5)

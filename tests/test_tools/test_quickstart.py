@@ -1,5 +1,6 @@
 """The quick start end to end, shrunk to a few iterations of a tiny model."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +18,15 @@ def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):
          'model.encoder.width=32', 'model.encoder.num_heads=1', 'model.encoder.depth=1',
          'model.decoder.width=32', 'model.decoder.num_heads=1', 'model.decoder.depth=1',
          'default_hooks.checkpoint.interval=2'],
-        cwd=str(REPO), capture_output=True, text=True, timeout=300)
+        cwd=str(REPO), capture_output=True, text=True, timeout=300,
+        env={**os.environ, 'TORCH_HOME': str(tmp_path / 'no_weights')})
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((work / 'summary.json').read_text())['stage1']
     assert summary['iters'] == 4 and summary['seconds'] > 0
     assert 5 < summary['psnr'] < 60 and 0 < summary['ssim'] < 1
     assert summary['video_frames']['count'] == 24
+    assert 'vgg16-397923af.pth' in summary['skipped_metrics']['LPIPSMetric']
+    assert 'lpips' not in summary and 'FIDMetric' in summary['skipped_metrics']
     assert sorted(summary['held_out']) == ['chelsea.png', 'china.jpg', 'grace_hopper.jpg',
                                            'rocket.jpg']
     assert {p.name for p in (data / 'val').iterdir()} == set(summary['held_out'])
