@@ -8,6 +8,7 @@ WEIGHTS_OF = {
     'LPIPSMetric': ('vgg16-397923af.pth', 'vgg_weights', 'LPIPS VGG16 trunk'),
     'FIDMetric': ('weights-inception-2015-12-05-6726825d.pth', 'inception_weights',
                   'rFID/rIS InceptionV3'),
+    'FVDMetric': ('i3d_torchscript.pt', 'i3d_weights', 'rFVD Kinetics-400 I3D'),
 }
 
 

@@ -20,7 +20,7 @@ class PackInputs(BaseTransform):
     """
 
     def __init__(self, meta_keys: Sequence[str] = ('img_path', 'ori_shape', 'img_shape',
-                                                   'label')):
+                                                   'label', 'sample_idx')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:

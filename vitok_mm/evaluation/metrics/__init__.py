@@ -1,5 +1,6 @@
-from .fid import FIDMetric
+from .fid import FIDMetric, FrechetMetric, FVDMetric
 from .lpips import LPIPSMetric
 from .reconstruction import ReconstructionMetric, to_unit_range
 
-__all__ = ['FIDMetric', 'LPIPSMetric', 'ReconstructionMetric', 'to_unit_range']
+__all__ = ['FIDMetric', 'FrechetMetric', 'FVDMetric', 'LPIPSMetric', 'ReconstructionMetric',
+           'to_unit_range']

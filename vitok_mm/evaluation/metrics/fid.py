@@ -1,4 +1,4 @@
-"""rFID and rIS of reconstructions against their originals (InceptionV3 features)."""
+"""Frechet distances of reconstructions to their originals: rFID (+ rIS) and rFVD."""
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -10,10 +10,9 @@ from mmengine.logging import print_log
 from vitok_mm.registry import METRICS
 
 from ..functional import RunningStatistics, frechet_distance, inception_score
+from ..i3d import build_i3d
 from ..inception import build_inception
 from .reconstruction import to_unit_range
-
-FEATURE_DIM = 2048
 
 
 def to_uint8_frames(pixels: torch.Tensor) -> torch.Tensor:
@@ -22,8 +21,81 @@ def to_uint8_frames(pixels: torch.Tensor) -> torch.Tensor:
     return pixels[None] if pixels.ndim == 3 else pixels.transpose(0, 1)
 
 
+class FrechetMetric(BaseMetric):
+    """Shared machinery: features of originals and reconstructions accumulated as running
+    mean/covariance (nothing else kept), per-process statistics merged on rank 0, and an
+    optional cache of the originals' statistics.
+
+    Subclasses set ``feature_dim`` and ``name`` and implement :meth:`extract`.
+    """
+
+    default_prefix = 'recon'
+    feature_dim = 0
+    name = ''
+    unit = 'images'
+
+    def __init__(self, reference_cache: Optional[str] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.reference_cache = reference_cache
+        self._network = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.real = RunningStatistics(self.feature_dim)
+        self.fake = RunningStatistics(self.feature_dim)
+        self.logits: List[torch.Tensor] = []
+        self.indices: List[int] = []  # dataset index of each logit row, when known
+        self._cached_real = None
+        if self.reference_cache and osp.isfile(self.reference_cache):
+            state = torch.load(self.reference_cache, map_location='cpu', weights_only=True)
+            self._cached_real = RunningStatistics.from_state(state)
+
+    def extract(self, pixels: List[torch.Tensor], reconstructions: bool) -> torch.Tensor:
+        """Feature vectors ``(F, feature_dim)`` of a batch of [-1, 1] samples."""
+        raise NotImplementedError
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        self.indices += [s.get('sample_idx', -1) for s in data_samples]
+        self.fake.update(self.extract([s['pred'] for s in data_samples], True))
+        if self._cached_real is None:
+            self.real.update(self.extract([s['gt'] for s in data_samples], False))
+
+    def evaluate(self, size: int) -> dict:
+        # One result per process: its statistics; MMEngine gathers them to rank 0.
+        self.results = [dict(real=self.real.state(), fake=self.fake.state(),
+                             logits=torch.cat(self.logits) if self.logits else None,
+                             indices=list(self.indices))]
+        try:
+            return super().evaluate(size)
+        finally:
+            self._reset()
+
+    def frechet(self, results: List[dict]) -> float:
+        fake = RunningStatistics(self.feature_dim)
+        real = RunningStatistics(self.feature_dim)
+        for result in results:
+            fake = fake.merge(RunningStatistics.from_state(result['fake']))
+            real = real.merge(RunningStatistics.from_state(result['real']))
+        if self._cached_real is not None:
+            if self._cached_real.count != fake.count:
+                raise ValueError(
+                    f'{self.reference_cache} holds statistics of {self._cached_real.count} '
+                    f'{self.unit} but {fake.count} were evaluated; delete the cache file.')
+            real = self._cached_real
+        elif self.reference_cache:
+            os.makedirs(osp.dirname(osp.abspath(self.reference_cache)), exist_ok=True)
+            torch.save(real.state(), self.reference_cache)
+            print_log(f'{type(self).__name__}: reference statistics of {real.count} '
+                      f'{self.unit} saved to {self.reference_cache}', logger='current')
+        return frechet_distance(real.mean, real.covariance, fake.mean, fake.covariance)
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        return {self.name: self.frechet(results)}
+
+
 @METRICS.register_module()
-class FIDMetric(BaseMetric):
+class FIDMetric(FrechetMetric):
     """Reconstruction FID (``rfid``) and Inception Score of the reconstructions (``ris``).
 
     Both images of a pair go through the same evaluation view (the test pipeline's
@@ -32,7 +104,7 @@ class FIDMetric(BaseMetric):
     the original TF graph does. Features are accumulated as running mean/covariance
     (no images or features kept, 32 MB per set); only the 1008 logits per
     reconstruction are kept for the IS (4 KB each). Under DDP each process's statistics
-    are gathered and merged. Video clips are scored per frame.
+    are gathered and merged. Video clips are scored per frame (per-frame rFID).
 
     Args:
         inception_weights: ``weights-inception-2015-12-05-6726825d.pth`` or its folder
@@ -44,82 +116,68 @@ class FIDMetric(BaseMetric):
         is_splits: IS splits (10, as torch-fidelity).
     """
 
-    default_prefix = 'recon'
+    feature_dim = 2048
+    name = 'rfid'
 
     def __init__(self, inception_weights: Optional[str] = None,
                  reference_cache: Optional[str] = None, compute_is: bool = True,
                  is_splits: int = 10, collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
-        super().__init__(collect_device=collect_device, prefix=prefix)
         self.inception_weights = inception_weights
-        self.reference_cache = reference_cache
         self.compute_is = compute_is
         self.is_splits = is_splits
-        self._network = None
-        self._reset()
-
-    def _reset(self) -> None:
-        self.real = RunningStatistics(FEATURE_DIM)
-        self.fake = RunningStatistics(FEATURE_DIM)
-        self.logits: List[torch.Tensor] = []
-        self._cached_real = self._load_cache()
-
-    def _load_cache(self) -> Optional[RunningStatistics]:
-        if self.reference_cache and osp.isfile(self.reference_cache):
-            state = torch.load(self.reference_cache, map_location='cpu', weights_only=True)
-            return RunningStatistics.from_state(state)
-        return None
-
-    def network(self, device: torch.device):
-        if self._network is None:
-            self._network = build_inception(self.inception_weights)
-        return self._network.to(device)
+        super().__init__(reference_cache, collect_device, prefix)
 
     @torch.no_grad()
-    def features(self, frames: torch.Tensor):
-        """uint8 ``(N, 3, H, W)`` -> (2048-d features, logits), float32 on the CPU."""
-        features, logits = self.network(frames.device)(frames)
-        return features.cpu(), logits.cpu()
-
-    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        fake = torch.cat([to_uint8_frames(s['pred']) for s in data_samples])
-        fake_features, fake_logits = self.features(fake)
-        self.fake.update(fake_features)
-        if self.compute_is:
-            self.logits.append(fake_logits)
-        if self._cached_real is None:
-            real = torch.cat([to_uint8_frames(s['gt']) for s in data_samples])
-            self.real.update(self.features(real)[0])
-
-    def evaluate(self, size: int) -> dict:
-        # One result per process: its statistics; MMEngine gathers them to rank 0.
-        self.results = [dict(real=self.real.state(), fake=self.fake.state(),
-                             logits=torch.cat(self.logits) if self.logits else None)]
-        try:
-            return super().evaluate(size)
-        finally:
-            self._reset()
+    def extract(self, pixels: List[torch.Tensor], reconstructions: bool) -> torch.Tensor:
+        frames = torch.cat([to_uint8_frames(p) for p in pixels])
+        if self._network is None:
+            self._network = build_inception(self.inception_weights)
+        features, logits = self._network.to(frames.device)(frames)
+        if reconstructions and self.compute_is:
+            self.logits.append(logits.cpu())
+        return features.cpu()
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
-        fake = RunningStatistics(FEATURE_DIM)
-        real = RunningStatistics(FEATURE_DIM)
-        for result in results:
-            fake = fake.merge(RunningStatistics.from_state(result['fake']))
-            real = real.merge(RunningStatistics.from_state(result['real']))
-        if self._cached_real is not None:
-            if self._cached_real.count != fake.count:
-                raise ValueError(
-                    f'{self.reference_cache} holds statistics of {self._cached_real.count} '
-                    f'images but {fake.count} were evaluated; delete the cache file.')
-            real = self._cached_real
-        elif self.reference_cache:
-            os.makedirs(osp.dirname(osp.abspath(self.reference_cache)), exist_ok=True)
-            torch.save(real.state(), self.reference_cache)
-            print_log(f'FIDMetric: reference statistics of {real.count} images saved to '
-                      f'{self.reference_cache}', logger='current')
-        metrics = dict(rfid=frechet_distance(real.mean, real.covariance, fake.mean,
-                                             fake.covariance))
+        metrics = super().compute_metrics(results)
         if self.compute_is:
-            logits = torch.cat([r['logits'] for r in results if r['logits'] is not None])
+            parts = [r for r in results if r['logits'] is not None]
+            logits = torch.cat([r['logits'] for r in parts])
+            indices = [i for r in parts for i in r['indices']]
+            if len(indices) == len(logits) and min(indices) >= 0:
+                # Dataset order, as one process sees it: the IS splits do not depend on
+                # how samples were shared out between processes.
+                logits = logits[torch.as_tensor(indices).argsort()]
             metrics['ris'] = inception_score(logits, self.is_splits)[0]
         return metrics
+
+
+@METRICS.register_module()
+class FVDMetric(FrechetMetric):
+    """Reconstruction FVD (``rfvd``): the Frechet distance of Kinetics-400 I3D logits of
+    reconstructed and original clips, as the common FVD protocol computes it (clips
+    resized to 224x224, pixels in [-1, 1]; the paper: 16x128x128 UCF-101 clips).
+
+    Args:
+        i3d_weights: StyleGAN-V's TorchScript ``i3d_torchscript.pt`` or a state dict of
+            :class:`~vitok_mm.evaluation.i3d.InceptionI3d` (required).
+        reference_cache: as for :class:`FIDMetric`.
+    """
+
+    feature_dim = 400
+    name = 'rfvd'
+    unit = 'clips'
+
+    def __init__(self, i3d_weights: Optional[str] = None, reference_cache: Optional[str] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+        self.i3d_weights = i3d_weights
+        super().__init__(reference_cache, collect_device, prefix)
+
+    @torch.no_grad()
+    def extract(self, pixels: List[torch.Tensor], reconstructions: bool) -> torch.Tensor:
+        if pixels[0].ndim != 4:
+            raise ValueError(f'FVDMetric scores clips (C, T, H, W); got {tuple(pixels[0].shape)}.')
+        clips = torch.stack([to_uint8_frames(p).permute(0, 2, 3, 1) for p in pixels])
+        if self._network is None:
+            self._network = build_i3d(self.i3d_weights)
+        return self._network.to(clips.device)(clips).cpu()
