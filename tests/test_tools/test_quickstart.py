@@ -5,9 +5,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
 from PIL import Image
 
+from vitok_mm.engine import checkpoint_compat
+
 REPO = Path(__file__).resolve().parents[2]
+
+
+def load_state(path: str) -> dict:
+    checkpoint_compat.apply()
+    return torch.load(path, map_location='cpu', weights_only=True)
 
 
 def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):
@@ -17,7 +25,10 @@ def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):
          '--data', str(data), '--cfg-options', 'train_cfg.max_iters=4',
          'model.encoder.width=32', 'model.encoder.num_heads=1', 'model.encoder.depth=1',
          'model.decoder.width=32', 'model.decoder.num_heads=1', 'model.decoder.depth=1',
-         'default_hooks.checkpoint.interval=2'],
+         'default_hooks.checkpoint.interval=2',
+         '--stage2-options', 'model.adversarial_loss.generator_start=1',
+         'model.adversarial_loss.warmup_iters=2', 'model.discriminator.base_channels=8',
+         'model.discriminator.max_channels=16'],
         cwd=str(REPO), capture_output=True, text=True, timeout=300,
         env={**os.environ, 'TORCH_HOME': str(tmp_path / 'no_weights')})
     assert result.returncode == 0, result.stderr[-3000:]
@@ -32,11 +43,24 @@ def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):
     assert {p.name for p in (data / 'val').iterdir()} == set(summary['held_out'])
     stage1 = work / 'stage1'
     assert (stage1 / 'last_checkpoint').read_text().strip().endswith('iter_4.pth')
+    stage2 = json.loads((work / 'summary.json').read_text())['stage2']
+    assert stage2['iters'] == 4 and stage2['held_out'] == summary['held_out']
+    assert 5 < stage2['psnr'] < 60 and 0 < stage2['hf_energy_ratio']
+    assert (work / 'stage2' / 'last_checkpoint').read_text().strip().endswith('iter_4.pth')
+    # Stage 2 started from stage 1 and trained only the decoder (and its discriminator).
+    first = load_state(str(stage1 / 'iter_4.pth'))['state_dict']
+    second = load_state(str(work / 'stage2' / 'iter_4.pth'))['state_dict']
+    assert set(second) - set(first) == {k for k in second if k.startswith('discriminator.')}
+    for key, value in first.items():
+        same = torch.equal(value, second[key])
+        assert same == (not key.startswith('decoder.')), key
     grid = Image.open(work / 'reconstructions.png')
-    assert grid.size == (7 * 64 * 3, 2 * 64 * 3)  # 4 photos + 3 clips, originals over recons
+    # 4 photos + 3 clips; originals, stage-1 and stage-2 reconstructions
+    assert grid.size == (7 * 64 * 3, 3 * 64 * 3)
     out = result.stdout
     assert 'held-out photos' in out and 'summary:' in out and 'reconstructions:' in out
     assert '4/4 iters' in out  # the progress bar's last line
+    assert 'stage2' in out and f'from {stage1 / "iter_4.pth"}' in out
 
 
 def test_reconstruct_tool_writes_a_grid_and_names_unreadable_files(tmp_path):

@@ -24,7 +24,8 @@ def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optiona
         cfg_options: ``{'key.sub': value}`` overrides.
         work_dir: where logs and checkpoints go (default ``work_dirs/<config name>``).
         amp: bf16 autocast through ``GuardedOptimWrapper``.
-        resume: ``'auto'`` (newest complete checkpoint in the work dir) or a path.
+        resume: ``'auto'`` (newest complete checkpoint in the work dir; a new run from the
+            config's ``load_from`` when there is none) or the path of a checkpoint.
         launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
     """
     cfg = Config.fromfile(path)
@@ -41,10 +42,14 @@ def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optiona
             raise ValueError(f'--amp: set the precision of {wrapper.type} in the config instead.')
         wrapper.type = 'GuardedOptimWrapper'
         wrapper.dtype = 'bfloat16'
+    # The config's load_from stays: it starts the run when there is nothing to resume.
     if resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        cfg.resume = True
     elif resume is not None:
-        cfg.resume, cfg.load_from = True, resume
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'--resume {resume}: no such checkpoint; use --resume '
+                                    'alone to take the newest one in the work dir.')
+        cfg.resume, cfg.resume_from = True, resume
     if not torch.cuda.is_available():
         # NCCL needs GPUs; gloo runs DDP on CPU processes.
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'

@@ -107,11 +107,21 @@ class VitokRunner(Runner):
             os.replace(osp.join(out_dir, partial), osp.join(out_dir, filename))
 
     def load_or_resume(self) -> None:
-        if self._resume and self._load_from is None and not self._has_loaded:
-            found = find_resume_checkpoint(self.work_dir)
+        """``resume=True`` continues this work dir's run (``resume_from`` names a checkpoint
+        instead); ``load_from`` only gives the weights a new run starts from.
+
+        MMEngine resumes from ``load_from`` when both are set, which would restart a
+        stage-2 run from its stage-1 weights (and fail on the optimizer states) rather
+        than continue it.
+        """
+        if self._resume and not self._has_loaded:
+            found = self.cfg.get('resume_from') or find_resume_checkpoint(self.work_dir)
             if found is None:
+                start = (f'from the weights of {self._load_from}' if self._load_from
+                         else 'from scratch')
                 self.logger.info(f'No checkpoint to resume from in {self.work_dir}; '
-                                 'starting a new run.')
+                                 f'starting a new run {start}.')
+                self._resume = False
             else:
                 self._load_from = found
         super().load_or_resume()

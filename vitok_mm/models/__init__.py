@@ -1,14 +1,16 @@
 from .backbones import ViTDecoder, ViTEncoder
 from .bottlenecks import DeterministicBottleneck, GaussianBottleneck
 from .data_preprocessors import PixelPreprocessor
+from .discriminators import PatchGANDiscriminator, PerFrameDiscriminator, StyleGANDiscriminator
 from .layers import PatchEmbed, PixelHead
-from .losses import CharbonnierLoss, KLLoss, L1Loss, L2Loss, LPIPSLoss
-from .tokenizers import LatentInfo, ViTok
+from .losses import AdversarialLoss, CharbonnierLoss, KLLoss, L1Loss, L2Loss, LPIPSLoss
+from .tokenizers import LatentInfo, ViTok, ViTokGAN
 from .variants import TOWER_SIZES, Variant, parse_variant, variant_config
 
 __all__ = [
     'ViTEncoder', 'ViTDecoder', 'GaussianBottleneck', 'DeterministicBottleneck', 'PatchEmbed',
     'PixelPreprocessor', 'CharbonnierLoss', 'KLLoss', 'L1Loss', 'L2Loss', 'LPIPSLoss',
-    'PixelHead', 'ViTok', 'LatentInfo', 'TOWER_SIZES', 'Variant', 'parse_variant',
+    'PixelHead', 'ViTok', 'ViTokGAN', 'LatentInfo', 'AdversarialLoss', 'PatchGANDiscriminator',
+    'PerFrameDiscriminator', 'StyleGANDiscriminator', 'TOWER_SIZES', 'Variant', 'parse_variant',
     'variant_config',
 ]

@@ -45,6 +45,11 @@ class ViTDecoder(nn.Module):
                           out_channels=out_channels)
         self.pixel_head = MODELS.build(pixel_head)
 
+    @property
+    def last_layer(self) -> torch.Tensor:
+        """The weight of the output projection (where stage 2 balances its losses)."""
+        return self.pixel_head.proj.weight
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         if z.ndim != 2 + self.num_axes or z.shape[1] != self.latent_channels:
             layout = '(N, c, h, w)' if self.num_axes == 2 else '(N, c, t, h, w)'

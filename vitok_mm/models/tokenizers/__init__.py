@@ -1,3 +1,4 @@
 from .vitok import LatentInfo, ViTok
+from .vitok_gan import ViTokGAN
 
-__all__ = ['ViTok', 'LatentInfo']
+__all__ = ['ViTok', 'ViTokGAN', 'LatentInfo']

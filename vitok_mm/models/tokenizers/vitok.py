@@ -152,6 +152,11 @@ class ViTok(BaseModel):
                              "losses=[dict(type='L1Loss'), dict(type='KLLoss')] to the model.")
         posterior = self.encode(inputs)
         recon = self.decode(posterior.sample() if self.sample_posterior else posterior.mode())
+        return self.reconstruction_losses(recon, inputs, posterior)
+
+    def reconstruction_losses(self, recon: torch.Tensor, inputs: torch.Tensor,
+                              posterior) -> Dict[str, torch.Tensor]:
+        """``{loss_name: value}`` of each configured term, in float32 outside autocast."""
         with torch.autocast(device_type=inputs.device.type, enabled=False):
             recon, target = recon.float(), inputs.float()
             return {loss.loss_name: loss(recon, target, posterior) for loss in self.losses}
