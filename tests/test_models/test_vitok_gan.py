@@ -159,3 +159,19 @@ def test_trainable_prefixes_can_unfreeze_more():
     model.train_step(batch(), optim)
     assert changed(bottleneck, model.bottleneck)
     assert all(not p.requires_grad for p in model.encoder.parameters())
+
+
+@pytest.mark.parametrize('sample', [True, False])
+def test_frozen_posterior_is_sampled_or_its_mean_used(sample):
+    model = MODELS.build(gan_config(sample_posterior=sample))
+    optim = wrappers(model)
+    seen = []
+    decode = model.decode
+    model.decode = lambda z: (seen.append(z.detach().clone()), decode(z))[1]
+    set_iteration(0)
+    data = batch()
+    model.train_step(data, optim)
+    inputs = model.data_preprocessor(data, True)['inputs']
+    with torch.no_grad():
+        mean = model.encode(inputs).mode()
+    assert torch.equal(seen[0], mean) != sample

@@ -1,5 +1,6 @@
 """Parameters and GFLOPs (MACs) against the paper's Tables 1, 3 and 5."""
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,12 @@ def test_get_flops_cli_overrides_and_bad_shape(capsys):
     assert '113.3' in capsys.readouterr().out  # S-L/16
     with pytest.raises(SystemExit, match='--shape takes H W'):
         tool.main([config, '--shape', '256'])
+
+
+def test_stage2_config_counts_the_discriminator_apart(capsys):
+    tool = _load_tool()
+    assert tool.main([str(REPO / 'configs/vitok/s-b_16_256p_stage2.py')]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r'^params\s+128\.7 M$', out, re.M)  # the tokenizer alone
+    assert re.search(r'\+ discriminator\s+24\.0 M \(training only\)', out)
+    assert '34.7' in out  # the discriminator adds nothing to encode + decode

@@ -46,6 +46,9 @@ def main(argv=None) -> int:
         rows.append(('latent', f'{info.tokens} tokens x {info.channels} channels '
                                f'(grid {"x".join(map(str, info.grid))}), E = {info.E}'))
     rows.append(('params', f'{result.params / 1e6:.1f} M'))
+    if result.training_only_params:
+        rows.append(('  + discriminator', f'{result.training_only_params / 1e6:.1f} M '
+                                          '(training only)'))
     rows.append(('GFLOPs (MACs)', f'{result.gflops:.1f}'))
     for name, macs in result.macs_by_module.items():
         rows.append((f'  {name}', f'{macs / 1e9:.2f}'))

@@ -19,9 +19,10 @@ from vitok_mm.registry import MODELS
 @dataclass(frozen=True)
 class Complexity:
     """What :func:`count_complexity` measured for one input."""
-    params: int
+    params: int  # of the tokenizer (what encode + decode use)
     macs: int
     macs_by_module: Dict[str, int]  # top-level submodules, by class name
+    training_only_params: int = 0  # e.g. a stage-2 discriminator
 
     @property
     def gflops(self) -> float:
@@ -45,7 +46,10 @@ def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity
             on any device; the meta device is the fast choice.
         input_shape: one sample, ``(C, H, W)`` or ``(C, T, H, W)``.
     """
-    params = sum(p.numel() for p in model.parameters())
+    discriminator = getattr(model, 'discriminator', None)
+    training_only = (sum(p.numel() for p in discriminator.parameters())
+                     if isinstance(discriminator, nn.Module) else 0)
+    params = sum(p.numel() for p in model.parameters()) - training_only
     device = next(model.parameters()).device
     x = torch.zeros((1, *input_shape), device=device)
     # The math backend's explicit matmuls are what the counter sees; fused SDPA
@@ -74,4 +78,4 @@ def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity
         if name != 'Global' and '.' not in name
     }
     return Complexity(params=params, macs=counter.get_total_flops() // 2,
-                      macs_by_module=by_module)
+                      macs_by_module=by_module, training_only_params=training_only)
