@@ -20,7 +20,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis import build_runner, load_config
+from vitok_mm.apis import build_runner, load_config, shutdown_distributed
 from vitok_mm.evaluation import split_available
 
 COLUMNS = ('rfid', 'ris', 'psnr', 'ssim', 'lpips')
@@ -105,6 +105,7 @@ def main(argv=None) -> int:
             for name, row in rows.items():
                 writer.writerow([name, row.get('num_images'), *[row.get(c) for c in COLUMNS]])
         print(f'results: {out_json}, {out_csv}')
+    shutdown_distributed()
     return 0 if rows else 1
 
 

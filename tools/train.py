@@ -11,7 +11,7 @@ import sys
 
 from mmengine.config import Config, DictAction
 
-from vitok_mm.apis import build_runner, load_config
+from vitok_mm.apis import build_runner, load_config, shutdown_distributed
 from vitok_mm.datasets import CorruptSampleError
 from vitok_mm.engine import NonFiniteError
 
@@ -51,7 +51,9 @@ def main(argv=None) -> int:
     except (FileNotFoundError, CorruptSampleError, NonFiniteError) as error:
         runner.logger.error(str(error))
         print(f'\nerror: {error}', file=sys.stderr)
+        shutdown_distributed(barrier=False)
         return 1
+    shutdown_distributed()
     return 0
 
 

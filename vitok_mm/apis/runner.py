@@ -76,6 +76,20 @@ def init_cpu_distributed(cfg: Config) -> None:
             dist.init_process_group(backend='gloo')
 
 
+def shutdown_distributed(barrier: bool = True) -> None:
+    """Tear the process group down before the interpreter exits.
+
+    Left to interpreter teardown, gloo's worker threads are sometimes destroyed while
+    still joinable and the process aborts ("terminate called without an active
+    exception") after a run that finished well.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        if barrier:  # not after an error: the other processes may never get here
+            dist.barrier()
+        dist.destroy_process_group()
+
+
 def build_runner(cfg: Config) -> Runner:
     """The config's runner (``runner_type``, default MMEngine's ``Runner``)."""
     init_cpu_distributed(cfg)
