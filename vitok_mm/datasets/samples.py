@@ -91,3 +91,70 @@ def build_sample_folders(out_dir: str, held_out: Sequence[str] = HELD_OUT_PHOTOS
             os.makedirs(folder, exist_ok=True)
             shutil.copyfile(path, target)
     return folders
+
+
+#: Class folder of each bundled clip in the UCF-101-style sample tree.
+CLIP_CLASSES = {'bikes': 'Bikes', 'carphone_pristine': 'Carphone',
+                'bigbuckbunny': 'BigBuckBunny'}
+
+
+def build_video_sample_folders(out_dir: str, segment_frames: int = 32,
+                               short_side: int = 128) -> Dict[str, List[str]]:
+    """Lay the bundled clips out as a tiny UCF-101 (``UCF101`` reads it, split 1)::
+
+        out_dir/UCF-101/<Class>/v_<Class>_gNN_c01.avi   (segments of segment_frames)
+        out_dir/ucfTrainTestlist/classInd.txt, trainlist01.txt, testlist01.txt
+
+    Each clip is decoded with decord, resized to ``short_side`` and cut into
+    consecutive segments; the last segment of every clip is held out (testlist), so
+    evaluation runs on frames never trained on. Idempotent: an existing tree made with
+    the same settings is kept. Returns ``{'train': [...], 'test': [...]}`` relative paths.
+    """
+    import cv2
+    import decord
+
+    from .transforms import resize
+    lists = osp.join(out_dir, 'ucfTrainTestlist')
+    stamp = osp.join(lists, f'.built-{segment_frames}-{short_side}')
+    split: Dict[str, List[str]] = {'train': [], 'test': []}
+    clips = bundled_clips()
+    if not osp.isfile(stamp):
+        for name, path in clips.items():
+            cls = CLIP_CLASSES[name]
+            reader = decord.VideoReader(path, num_threads=1)
+            fps = reader.get_avg_fps()
+            count = len(reader) // segment_frames
+            if count < 2:
+                raise ValueError(f'{path}: {len(reader)} frames make fewer than 2 segments of '
+                                 f'{segment_frames}.')
+            os.makedirs(osp.join(out_dir, 'UCF-101', cls), exist_ok=True)
+            for segment in range(count):
+                frames = reader.get_batch(list(range(segment * segment_frames,
+                                                     (segment + 1) * segment_frames))).asnumpy()
+                height, width = frames.shape[1:3]
+                scale = short_side / min(height, width)
+                size = (round(height * scale / 2) * 2, round(width * scale / 2) * 2)
+                relative = f'{cls}/v_{cls}_g{segment + 1:02d}_c01.avi'
+                target = osp.join(out_dir, 'UCF-101', relative)
+                writer = cv2.VideoWriter(target, cv2.VideoWriter_fourcc(*'MJPG'), fps,
+                                         (size[1], size[0]))
+                if not writer.isOpened():
+                    raise RuntimeError(f'OpenCV cannot write {target} (no MJPG encoder).')
+                for frame in frames:
+                    writer.write(cv2.cvtColor(resize(frame, size), cv2.COLOR_RGB2BGR))
+                writer.release()
+        os.makedirs(lists, exist_ok=True)
+        with open(osp.join(lists, 'classInd.txt'), 'w') as f:
+            f.writelines(f'{i + 1} {CLIP_CLASSES[n]}\n' for i, n in enumerate(clips))
+        with open(stamp, 'w') as f:
+            f.write('done\n')
+    classes = [CLIP_CLASSES[n] for n in clips]
+    for label, cls in enumerate(classes):
+        files = sorted(os.listdir(osp.join(out_dir, 'UCF-101', cls)))
+        split['train'] += [f'{cls}/{f} {label + 1}' for f in files[:-1]]
+        split['test'] += [f'{cls}/{files[-1]}']
+    with open(osp.join(lists, 'trainlist01.txt'), 'w') as f:
+        f.writelines(line + '\n' for line in split['train'])
+    with open(osp.join(lists, 'testlist01.txt'), 'w') as f:
+        f.writelines(line + '\n' for line in split['test'])
+    return {k: [line.split()[0] for line in v] for k, v in split.items()}

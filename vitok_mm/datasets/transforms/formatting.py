@@ -19,8 +19,9 @@ class PackInputs(BaseTransform):
     to [-1, 1] on the model's device.
     """
 
-    def __init__(self, meta_keys: Sequence[str] = ('img_path', 'ori_shape', 'img_shape',
-                                                   'label', 'sample_idx')):
+    def __init__(self, meta_keys: Sequence[str] = ('img_path', 'video_path', 'frame_inds',
+                                                   'ori_shape', 'img_shape', 'label',
+                                                   'sample_idx')):
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:

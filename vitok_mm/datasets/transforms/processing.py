@@ -1,21 +1,56 @@
-"""Geometric transforms: random resized crop (training), short-side resize (evaluation)."""
+"""Geometric transforms: random resized crop (training), short-side resize and center crop
+(evaluation), flips. Each takes an image ``(H, W, C)`` or a clip ``(T, H, W, C)``; a clip's
+frames all get the same crop, resize and flip."""
 import math
 from typing import Sequence, Tuple, Union
 
 import cv2
 import numpy as np
-from mmcv.transforms import BaseTransform, CenterCrop, RandomFlip
+from mmcv.transforms import BaseTransform
+from mmcv.transforms import CenterCrop as MMCVCenterCrop
+from mmcv.transforms import RandomFlip as MMCVRandomFlip
 
 from vitok_mm.registry import TRANSFORMS
 
-# mmcv's own implementations, reachable by type name under default_scope='vitok_mm'.
-TRANSFORMS.register_module(module=CenterCrop)
-TRANSFORMS.register_module(module=RandomFlip)
+
+@TRANSFORMS.register_module()
+class CenterCrop(MMCVCenterCrop):
+    """mmcv's ``CenterCrop`` (``crop_size`` int or (w, h)), also for clips ``(T, H, W, C)``.
+    A clip smaller than the crop keeps its size on that side."""
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        if img.ndim != 4:
+            return super().transform(results)
+        crop_w, crop_h = self.crop_size
+        height, width = img.shape[1:3]
+        crop_h, crop_w = min(crop_h, height), min(crop_w, width)
+        top = max(0, int(round((height - crop_h) / 2.)))
+        left = max(0, int(round((width - crop_w) / 2.)))
+        results['img'] = img[:, top:top + crop_h, left:left + crop_w]
+        results['img_shape'] = (crop_h, crop_w)
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomFlip(MMCVRandomFlip):
+    """mmcv's ``RandomFlip`` (``prob``, ``direction``), also for clips ``(T, H, W, C)``:
+    one draw per clip, so every frame is flipped or none is."""
+
+    def _flip(self, results: dict) -> None:
+        img = results['img']
+        if img.ndim != 4:
+            return super()._flip(results)
+        direction = results['flip_direction']
+        axes = {'horizontal': (2, ), 'vertical': (1, ), 'diagonal': (1, 2)}[direction]
+        results['img'] = np.flip(img, axis=axes)
 
 
 def resize(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """Resize (H, W, C) to ``size = (h, w)``: area averaging when shrinking (no aliasing),
-    bicubic when enlarging."""
+    bicubic when enlarging. A clip (T, H, W, C) is resized frame by frame."""
+    if img.ndim == 4:
+        return np.stack([resize(frame, size) for frame in img])
     h, w = size
     shrink = h < img.shape[0] or w < img.shape[1]
     out = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
@@ -72,8 +107,10 @@ class RandomResizedCrop(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         img = results['img']
-        top, left, h, w = self.crop_box(*img.shape[:2])
-        results['img'] = resize(img[top:top + h, left:left + w], self.size)
+        clip = img.ndim == 4
+        top, left, h, w = self.crop_box(*img.shape[1:3] if clip else img.shape[:2])
+        box = (slice(top, top + h), slice(left, left + w))
+        results['img'] = resize(img[(slice(None), ) + box] if clip else img[box], self.size)
         results['img_shape'] = self.size
         return results
 
@@ -93,7 +130,7 @@ class ResizeShortSide(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         img = results['img']
-        height, width = img.shape[:2]
+        height, width = img.shape[1:3] if img.ndim == 4 else img.shape[:2]
         scale = self.size / min(height, width)
         shape = (max(self.size, round(height * scale)), max(self.size, round(width * scale)))
         results['img'] = resize(img, shape)
