@@ -79,7 +79,7 @@ def test_configs_build_in_a_fresh_process_through_lazy_locations():
             print(type(model).__name__, path)
     """, cwd=REPO)
     stage2 = [path for path in CONFIGS if 'stage2' in path]
-    assert out.count('ViTokGAN ') == len(stage2) == 2
+    assert out.count('ViTokGAN ') == len(stage2) == 3
     assert out.count('ViTok ') == len(CONFIGS) - len(stage2)
 
 

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # The README's main command: set up the environment, then train and evaluate a small
-# ViTok on real photos that ship inside installed packages (CPU, about 6 minutes).
-#   bash tools/quickstart.sh [tools/quickstart.py args...]
+# ViTok on real data that ships inside installed packages (CPU).
+#   bash tools/quickstart.sh [tools/quickstart.py args...]          # images, ~8 minutes
+#   bash tools/quickstart.sh video [tools/quickstart_video.py args...]   # video, ~6 minutes
 source "$(dirname "${BASH_SOURCE[0]}")/setup_venv.sh"
+if [ "${1:-}" = "video" ]; then
+    shift
+    exec "$PYTHON" tools/quickstart_video.py "$@"
+fi
 exec "$PYTHON" tools/quickstart.py "$@"

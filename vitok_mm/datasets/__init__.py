@@ -24,6 +24,7 @@ from .transforms import (
                       PackInputs,
                       RandomResizedCrop,
                       ResizeShortSide,
+                      sample_frame_indices,
 )
 from .ucf101 import UCF101
 from .video_dataset import VIDEO_EXTENSIONS, VideoDataset, find_videos
@@ -36,4 +37,5 @@ __all__ = [
     'CorruptSampleError', 'LoadImage', 'PackInputs', 'RandomResizedCrop', 'ResizeShortSide',
     'WebDatasetImages', 'Kinetics', 'UCF101', 'VIDEO_EXTENSIONS', 'VideoDataset', 'find_videos',
     'CLIP_CLASSES', 'build_video_sample_folders', 'ImageToVideo', 'LoadVideo',
+    'sample_frame_indices',
 ]

@@ -7,6 +7,7 @@ from mmengine.logging import print_log
 
 from vitok_mm.registry import DATASETS
 
+from .image_dataset import DATA_DOCS
 from .video_dataset import VideoDataset
 
 MISSING_POLICIES = ('raise', 'skip')
@@ -63,8 +64,11 @@ class Kinetics(VideoDataset):
                 continue
             data_list.append(dict(video_path=path, label=index[row['label']]))
         if absent and (self.missing == 'raise' or not data_list):
-            raise self._missing(absent[0], f'clip (1 of {len(absent)} listed in '
-                                           f'{self.ann_file} but absent)')
+            fix = ("set missing='skip' to train on the clips that are there"
+                   if data_list else f'point data_root / data_prefix at the clips ({DATA_DOCS})')
+            raise FileNotFoundError(
+                f'{self.name}: {len(absent)} of {len(rows)} clips listed in {self.ann_file} are '
+                f'absent, e.g. {absent[0]}; {fix}.')
         if absent:
             print_log(f'{self.name}: {len(absent)} of {len(rows)} clips in {self.ann_file} are '
                       f'absent and skipped (e.g. {absent[0]}).', logger='current', level=30)

@@ -106,7 +106,8 @@ class LoadVideo(BaseTransform):
         except Exception as error:
             raise CorruptSampleError(
                 path, f'decoding frames {indices[0]}..{indices[-1]} failed, the file may be '
-                f'truncated ({error})'.split('\n')[0]) from error
+                f'truncated or in a format decord cannot read ({error})'.split('\n')[0]
+            ) from error
         if frames.ndim != 4 or frames.shape[-1] != 3:
             raise CorruptSampleError(path, f'decoded to an array of shape {frames.shape}')
         results.update(img=frames, frame_inds=indices, total_frames=total,

@@ -39,6 +39,19 @@ def comparison_grid(originals: torch.Tensor, recons: torch.Tensor,
     return np.concatenate(rows, axis=0)
 
 
+def save_comparison_gif(path: str, originals: torch.Tensor, recons: torch.Tensor,
+                        error_range: float = 0.25, frame_ms: int = 125, zoom: int = 1) -> None:
+    """Clips ``(N, 3, T, H, W)`` in [-1, 1] -> an animated GIF at ``path``: frame t shows
+    :func:`comparison_grid` of frame t (inputs over reconstructions over errors)."""
+    frames = [Image.fromarray(comparison_grid(originals[:, :, t], recons[:, :, t],
+                                              error_range))
+              for t in range(originals.shape[2])]
+    if zoom > 1:
+        frames = [f.resize((f.width * zoom, f.height * zoom), Image.NEAREST) for f in frames]
+    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+
+
 @HOOKS.register_module()
 class ReconstructionVisualizationHook(Hook):
     """Every ``interval`` training iterations, reconstruct a fixed set of validation
@@ -76,12 +89,8 @@ class ReconstructionVisualizationHook(Hook):
     def _show(self, runner, name: str, originals: torch.Tensor, recons: torch.Tensor,
               step: int) -> None:
         if originals.ndim == 5:  # (N, C, T, H, W): a GIF, one grid per frame
-            frames = [Image.fromarray(comparison_grid(originals[:, :, t], recons[:, :, t],
-                                                      self.error_range))
-                      for t in range(originals.shape[2])]
-            path = osp.join(runner.log_dir, f'{name}_{step}.gif')
-            os.makedirs(runner.log_dir, exist_ok=True)
-            frames[0].save(path, save_all=True, append_images=frames[1:], duration=125, loop=0)
+            save_comparison_gif(osp.join(runner.log_dir, f'{name}_{step}.gif'), originals,
+                                recons, self.error_range)
             return
         runner.visualizer.add_image(name, comparison_grid(originals, recons, self.error_range),
                                     step=step)
