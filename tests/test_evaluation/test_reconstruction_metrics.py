@@ -69,3 +69,20 @@ def test_metric_quantizes_like_saved_images_and_averages():
     assert torch.equal(to_unit_range(torch.tensor([-2.0, 1.0])), torch.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match="Unknown metrics \\['fid'\\]"):
         ReconstructionMetric(metrics=('psnr', 'fid'))
+
+
+def test_video_scores_are_per_frame_averaged_over_frames_then_clips():
+    pred, target = _real_pairs()
+    noisier = (pred + 0.1 * torch.randn_like(pred)).clamp(0, 1)
+    # Clip i: frame 0 = photo i slightly degraded, frame 1 = photo i badly degraded.
+    clips_pred = torch.stack([pred, noisier], dim=2).float() * 2 - 1
+    clips_gt = torch.stack([target, target], dim=2).float() * 2 - 1
+    metric = ReconstructionMetric()
+    metric.process(None, [dict(pred=p, gt=g) for p, g in zip(clips_pred, clips_gt)])
+    result = metric.compute_metrics(metric.results)
+    q = lambda x: (x.float() * 255).round() / 255  # noqa: E731 - 8-bit levels
+    per_frame = torch.stack([psnr(q(pred), q(target)), psnr(q(noisier), q(target))])
+    assert result['psnr'] == pytest.approx(per_frame.mean().item(), abs=1e-3)
+    # Not the PSNR of each clip's pooled error (which weights the worse frame more).
+    pooled = psnr(q(torch.stack([pred, noisier], 2)), q(torch.stack([target, target], 2)))
+    assert abs(result['psnr'] - pooled.mean().item()) > 0.1

@@ -21,7 +21,8 @@ def to_unit_range(pixels: torch.Tensor, quantize: bool = True) -> torch.Tensor:
 
 @METRICS.register_module()
 class ReconstructionMetric(BaseMetric):
-    """Mean PSNR (dB) and SSIM over the evaluated images (frames averaged for video).
+    """Mean PSNR (dB) and SSIM over the evaluated images; for video, per frame, averaged
+    over the frames of each clip, then over clips (how video tokenizers report them).
 
     Consumes the model's ``predict`` outputs (dicts with ``pred`` and ``gt`` in [-1, 1]).
 
@@ -46,11 +47,16 @@ class ReconstructionMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         preds = torch.stack([to_unit_range(s['pred'], self.quantize) for s in data_samples])
         gts = torch.stack([to_unit_range(s['gt'], self.quantize) for s in data_samples])
+        frames = 1
+        if preds.ndim == 5:  # video: score each frame, then average a clip's frames
+            frames = preds.shape[2]
+            preds, gts = preds.transpose(1, 2).flatten(0, 1), gts.transpose(1, 2).flatten(0, 1)
         values = {}
         if 'psnr' in self.metrics:
             values['psnr'] = psnr(preds, gts).clamp(max=100.0)  # identical images: cap inf
         if 'ssim' in self.metrics:
             values['ssim'] = ssim(preds, gts)
+        values = {k: v.view(-1, frames).mean(1) for k, v in values.items()}
         for i in range(len(data_samples)):
             self.results.append({k: float(v[i]) for k, v in values.items()})
 
