@@ -52,7 +52,12 @@ def evaluate_clips(cfg, model):
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     names = [osp.basename(dataset.get_data_info(i)['video_path']) for i in range(len(dataset))]
     clips = to_pixels(model, [dataset[i]['inputs'] for i in range(len(dataset))])
-    recons = torch.cat([model.reconstruct(clips[i:i + 1]).float() for i in range(len(clips))])
+    if model.tubelet_size is None:  # an image tokenizer: every frame on its own
+        recons = torch.stack([model.reconstruct(clip.transpose(0, 1)).float().transpose(0, 1)
+                              for clip in clips])
+    else:
+        recons = torch.cat([model.reconstruct(clips[i:i + 1]).float()
+                            for i in range(len(clips))])
     pred, target = to_unit_range(frames_of(recons)), to_unit_range(frames_of(clips))
     scores = dict(psnr=float(psnr(pred, target).mean()), ssim=float(ssim(pred, target).mean()),
                   hf_energy_ratio=float(high_frequency_ratio(pred, target).mean()))
@@ -70,7 +75,7 @@ def main(argv=None) -> int:
     cfg, runner, model, seconds = train_stage(args.config, work_dir, options)
     names, clips, recons, scores = evaluate_clips(cfg, model)
 
-    size, frames = cfg.input_shape[-1], cfg.input_shape[1]
+    frames, size = clips.shape[2], clips.shape[-1]
     summary = dict(stage1=dict(
         psnr=round(scores['psnr'], 3), ssim=round(scores['ssim'], 4),
         hf_energy_ratio=round(scores['hf_energy_ratio'], 4), iters=int(runner.iter),
@@ -78,7 +83,7 @@ def main(argv=None) -> int:
         eval_protocol=f'{len(names)} held-out clips x {frames} centred frames, short side '
                       f'resized to {size}, center {size}x{size} crop, 8-bit quantized, '
                       'PSNR/SSIM per frame averaged',
-        held_out=names, latent=str(model.latent_info(cfg.input_shape)),
+        held_out=names, latent=str(model.latent_info(tuple(cfg.input_shape))),
         checkpoint=osp.join(work_dir, f'iter_{runner.iter}.pth'), config=cfg.filename))
     os.makedirs(args.work_dir, exist_ok=True)
     summary_path = osp.join(args.work_dir, 'summary.json')

@@ -23,8 +23,8 @@ from mmengine.config import DictAction
 from vitok_mm.apis import build_runner, load_config, shutdown_distributed
 from vitok_mm.evaluation import split_available
 
-COLUMNS = ('rfid', 'ris', 'psnr', 'ssim', 'lpips')
-LABELS = dict(rfid='rFID', ris='rIS', psnr='PSNR', ssim='SSIM', lpips='LPIPS')
+COLUMNS = ('rfid', 'ris', 'rfvd', 'psnr', 'ssim', 'lpips')
+LABELS = dict(rfid='rFID', ris='rIS', rfvd='rFVD', psnr='PSNR', ssim='SSIM', lpips='LPIPS')
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -109,6 +109,15 @@ def test_fps_sets_the_stride_and_random_start_stays_inside(ucf):
     assert starts == set(range(FRAMES - 7 + 1))
 
 
+def test_single_frames_as_images(ucf):
+    path = str(ucf / 'UCF-101/Archery/v_Archery_g01_c01.avi')
+    frame = LoadVideo(num_frames=1, random_start=False, keep_time_axis=False).transform(
+        dict(video_path=path))
+    assert frame['img'].shape == (H, W, 3) and frame['frame_inds'].tolist() == [9]
+    with pytest.raises(ValueError, match='needs num_frames=1'):
+        LoadVideo(num_frames=2, keep_time_axis=False)
+
+
 def test_bad_and_short_clips_follow_the_policy(ucf):
     pipeline = [dict(type='LoadVideo', num_frames=8, frame_stride=2), dict(type='PackInputs')]
     strict = UCF101(data_root=str(ucf), subset='test', pipeline=pipeline)

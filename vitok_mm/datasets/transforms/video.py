@@ -59,12 +59,15 @@ class LoadVideo(BaseTransform):
         short_clip: a video shorter than the clip: ``'raise'`` (a bad sample, handled
             by the dataset's ``bad_sample`` policy), ``'loop'`` or ``'pad'``.
         num_threads: decord's decoding threads (0: decord's choice).
+        keep_time_axis: ``False`` with ``num_frames=1`` gives a single frame as an image
+            ``(H, W, 3)``: frames of videos as image training data.
 
     An unreadable or truncated file raises :class:`CorruptSampleError` naming it.
     """
 
     def __init__(self, num_frames: int = 16, frame_stride: int = 1, fps: Optional[float] = None,
-                 random_start: bool = True, short_clip: str = 'raise', num_threads: int = 1):
+                 random_start: bool = True, short_clip: str = 'raise', num_threads: int = 1,
+                 keep_time_axis: bool = True):
         if num_frames < 1 or frame_stride < 1:
             raise ValueError(f'num_frames and frame_stride must be >= 1, got {num_frames} and '
                              f'{frame_stride}.')
@@ -73,6 +76,10 @@ class LoadVideo(BaseTransform):
         if short_clip not in SHORT_CLIP_POLICIES:
             raise ValueError(f'short_clip must be one of {SHORT_CLIP_POLICIES}, got '
                              f'{short_clip!r}.')
+        if not keep_time_axis and num_frames != 1:
+            raise ValueError(f'keep_time_axis=False gives one frame as an image; it needs '
+                             f'num_frames=1, got {num_frames}.')
+        self.keep_time_axis = keep_time_axis
         self.num_frames = num_frames
         self.frame_stride = frame_stride
         self.fps = fps
@@ -110,8 +117,10 @@ class LoadVideo(BaseTransform):
             ) from error
         if frames.ndim != 4 or frames.shape[-1] != 3:
             raise CorruptSampleError(path, f'decoded to an array of shape {frames.shape}')
+        if not self.keep_time_axis:
+            frames = frames[0]
         results.update(img=frames, frame_inds=indices, total_frames=total,
-                       img_shape=frames.shape[1:3], ori_shape=frames.shape[1:3])
+                       img_shape=frames.shape[-3:-1], ori_shape=frames.shape[-3:-1])
         return results
 
 
