@@ -133,3 +133,12 @@ def test_register_all_modules_sets_default_scope():
     register_all_modules()
     assert DefaultScope.get_current_instance().scope_name == 'vitok_mm'
     assert torch.is_tensor(MODELS.build(tiny_vitok_config())(torch.rand(1, 3, 16, 16)))
+
+
+def test_joint_image_video_config_mixes_both_sources():
+    cfg = Config.fromfile(REPO / 'configs/vitok_video/s-b_4x8_128p_16f_joint.py')
+    mixed = cfg.train_dataloader.dataset
+    assert mixed.type == 'WeightedMixDataset' and mixed.weights == [3, 1]
+    assert [d['type'] for d in mixed.datasets] == ['UCF101', 'ImageNet']
+    assert mixed.datasets[0]['pipeline'][0]['type'] == 'LoadVideo'
+    assert {'type': 'ImageToVideo', 'num_frames': 16} in mixed.datasets[1]['pipeline']

@@ -16,11 +16,10 @@ import csv
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis import build_runner, load_config, shutdown_distributed
+from vitok_mm.apis import build_runner, exit_process, load_config, shutdown_distributed
 from vitok_mm.evaluation import split_available
 
 COLUMNS = ('rfid', 'ris', 'rfvd', 'psnr', 'ssim', 'lpips')
@@ -110,4 +109,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_process(main())

@@ -11,7 +11,7 @@ import sys
 
 from mmengine.config import Config, DictAction
 
-from vitok_mm.apis import build_runner, load_config, shutdown_distributed
+from vitok_mm.apis import build_runner, exit_process, load_config, shutdown_distributed
 from vitok_mm.datasets import CorruptSampleError
 from vitok_mm.engine import NonFiniteError
 
@@ -58,4 +58,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    exit_process(main())

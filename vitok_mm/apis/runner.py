@@ -1,6 +1,8 @@
 """Loading a config for a run and building its MMEngine runner."""
 import logging
+import os
 import os.path as osp
+import sys
 from typing import Optional
 
 import torch
@@ -76,18 +78,36 @@ def init_cpu_distributed(cfg: Config) -> None:
             dist.init_process_group(backend='gloo')
 
 
-def shutdown_distributed(barrier: bool = True) -> None:
-    """Tear the process group down before the interpreter exits.
+_was_distributed = False
 
-    Left to interpreter teardown, gloo's worker threads are sometimes destroyed while
-    still joinable and the process aborts ("terminate called without an active
-    exception") after a run that finished well.
-    """
+
+def shutdown_distributed(barrier: bool = True) -> None:
+    """Wait for every process, then tear the process group down."""
+    global _was_distributed
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
+        _was_distributed = True
         if barrier:  # not after an error: the other processes may never get here
             dist.barrier()
         dist.destroy_process_group()
+
+
+def exit_process(code: int) -> None:
+    """End a tool's process with ``code``.
+
+    After a distributed run (torchrun), some process occasionally aborts in the C++
+    static destructors at interpreter exit ("terminate called without an active
+    exception", SIGABRT) although its work, checkpoints and logs are complete and the
+    process group is already destroyed; torchrun then reports the whole run failed.
+    So distributed processes flush their output and logs and leave with ``os._exit``,
+    skipping those destructors. Single-process runs exit normally.
+    """
+    if not _was_distributed:
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def build_runner(cfg: Config) -> Runner:
