@@ -30,7 +30,7 @@ STAGE2 = """
         generator=dict(type='GuardedOptimWrapper', dtype='bfloat16',
                        optimizer=dict(type='AdamW', lr=1e-3), clip_grad=dict(max_norm=1.0)),
         discriminator=dict(type='GuardedOptimWrapper', dtype='bfloat16',
-                           optimizer=dict(type='AdamW', lr=1e-3)))
+                           optimizer=dict(type='AdamW', lr=1e-3), clip_grad=dict(max_norm=5.0)))
     param_scheduler = dict(
         _delete_=True,
         generator=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=4)],
@@ -68,6 +68,7 @@ def test_stage2_loads_stage1_reporting_only_discriminator_keys_and_resumes(tmp_p
     assert missing and all(key.startswith('discriminator.') for key in missing)
     assert 'unexpected key' not in log
     assert 'loss_gan' in log and 'disc_accuracy' in log and 'loss_r1' in log
+    assert 'generator_grad_norm' in log and 'discriminator_grad_norm' in log
 
     first = load_state(stage1)['state_dict']
     final = load_state(str(tmp_path / 'straight' / 'iter_6.pth'))

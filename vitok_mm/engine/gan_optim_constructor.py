@@ -68,5 +68,7 @@ class GANOptimWrapperConstructor:
             for group in groups:
                 group['params'] = [p for p in group['params'] if p.requires_grad]
             groups[:] = [group for group in groups if group['params']]
+            if hasattr(built, 'grad_name'):  # logged apart: train/generator_grad_norm, ...
+                built.grad_name = f'{part}_{built.grad_name}'
             wrappers[part] = built
         return OptimWrapperDict(**wrappers)
