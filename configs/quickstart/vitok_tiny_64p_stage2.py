@@ -17,8 +17,8 @@ model = dict(
         # times the reconstruction's; 0.1 changes nothing visible in 300 iterations.
         loss_weight=0.5,
         adaptive_weight=True,
-        discriminator_start=0,   # D first learns to tell stage 1's reconstructions apart,
-        generator_start=100,     # then its verdict is ramped into the decoder's loss
+        discriminator_start=0,   # D learns to tell reconstructions apart from the start,
+        generator_start=100,     # its verdict is ramped into the decoder's loss from 100
         warmup_iters=100,
         lecam_weight=0.001),
 )

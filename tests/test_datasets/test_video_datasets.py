@@ -207,3 +207,14 @@ def test_images_join_video_batches_as_still_clips(ucf, tmp_path):
     assert all(torch.equal(still[:, 0], still[:, t]) for t in range(4))
     with pytest.raises(ValueError, match='takes an image'):
         ImageToVideo(3).transform(dict(img=np.zeros((2, 4, 4, 3), np.uint8)))
+
+
+def test_sample_tree_rebuilt_with_other_settings_leaves_no_stale_clips(tmp_path):
+    from vitok_mm.datasets import build_video_sample_folders
+    first = build_video_sample_folders(str(tmp_path), segment_frames=40, short_side=32)
+    assert len(first['train']) == 5 + 2 + 2 and len(first['test']) == 3  # 250, 120, 132 frames
+    second = build_video_sample_folders(str(tmp_path), segment_frames=60, short_side=32)
+    on_disk = sorted(str(p.relative_to(tmp_path / 'UCF-101'))
+                     for p in (tmp_path / 'UCF-101').rglob('*.avi'))
+    assert on_disk == sorted(second['train'] + second['test'])  # bikes 4, others 2 each
+    assert len(on_disk) == 8 and not set(second['train']) & set(second['test'])

@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from tests.test_engine.test_training import (
+    REPO,
     load_state,
     max_difference,
     run_train,
@@ -97,6 +98,14 @@ def test_stage2_loads_stage1_reporting_only_discriminator_keys_and_resumes(tmp_p
     assert final['param_schedulers'] == again['param_schedulers']
 
 
+def test_amp_flag_sets_bf16_on_both_parts():
+    from vitok_mm.apis import load_config
+    cfg = load_config(str(REPO / 'configs/vitok/s-b_16_256p_stage2.py'), amp=True)
+    for part in ('generator', 'discriminator'):
+        assert cfg.optim_wrapper[part]['dtype'] == 'bfloat16'
+    assert set(cfg.optim_wrapper) == {'constructor', 'generator', 'discriminator'}
+
+
 def test_resume_without_a_checkpoint_starts_from_load_from(tmp_path, samples):
     stage1 = train_stage1(tmp_path, samples)
     config = stage2_config(tmp_path / 's2', samples, stage1, max_iters=1)
@@ -117,8 +126,9 @@ def test_stage2_ddp_wraps_only_trainable_parts_and_keeps_ranks_identical(tmp_pat
     rank0 = torch.load(tmp_path / 'run' / 'rank0.pth', weights_only=True)
     rank1 = torch.load(tmp_path / 'run' / 'rank1.pth', weights_only=True)
     # Decoder and discriminator weights agree across ranks (their gradients are
-    # all-reduced); the logit EMAs are per-rank statistics of local batches.
-    weights = [k for k in rank0 if 'logit_ema' not in k]
-    assert max_difference({k: rank0[k] for k in weights}, {k: rank1[k] for k in weights}) == 0
+    # all-reduced), and so do the logit EMAs (their batch means are averaged).
+    assert max_difference(rank0, rank1) == 0
+    steps = [v for k, v in rank0.items() if k.endswith('logit_ema_steps')]
+    assert len(steps) == 1 and int(steps[0]) == 3
     first = load_state(stage1)['state_dict']
     assert all(torch.equal(first[k], rank0[k]) for k in first if k.startswith('encoder.'))

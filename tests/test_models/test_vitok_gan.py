@@ -175,3 +175,25 @@ def test_frozen_posterior_is_sampled_or_its_mean_used(sample):
     with torch.no_grad():
         mean = model.encode(inputs).mode()
     assert torch.equal(seen[0], mean) != sample
+
+
+def test_discriminator_sees_real_and_fake_in_separate_batches():
+    """Batch statistics (minibatch std, BatchNorm) must never mix real with fake."""
+    model = MODELS.build(gan_config())
+    optim = wrappers(model)
+    seen = []
+    model.discriminator.register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    set_iteration(0)
+    data = batch()
+    model.train_step(data, optim)
+    real = model.data_preprocessor(data, True)['inputs']
+    assert [len(x) for x in seen] == [4, 4, 4]  # G step (fake), D step (real), D step (fake)
+    assert torch.equal(seen[1], real) and not torch.equal(seen[2], real)
+
+
+def test_adaptive_weight_needs_a_trainable_output_layer():
+    with pytest.raises(ValueError, match='add "decoder.pixel_head" to trainable'):
+        MODELS.build(gan_config(trainable=('decoder.transformer', )))
+    model = MODELS.build(gan_config(trainable=('decoder.transformer', ),
+                                    adversarial_loss=dict(adaptive_weight=False)))
+    assert not model.decoder.last_layer.requires_grad

@@ -39,11 +39,16 @@ def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optiona
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
     if amp:
-        wrapper = cfg.optim_wrapper
-        if wrapper.get('type', 'OptimWrapper') not in ('GuardedOptimWrapper', 'OptimWrapper'):
-            raise ValueError(f'--amp: set the precision of {wrapper.type} in the config instead.')
-        wrapper.type = 'GuardedOptimWrapper'
-        wrapper.dtype = 'bfloat16'
+        # One wrapper, or one per part (GANOptimWrapperConstructor's generator/discriminator).
+        parts = ([cfg.optim_wrapper[k] for k in ('generator', 'discriminator')]
+                 if 'constructor' in cfg.optim_wrapper and 'generator' in cfg.optim_wrapper
+                 else [cfg.optim_wrapper])
+        for wrapper in parts:
+            if wrapper.get('type', 'OptimWrapper') not in ('GuardedOptimWrapper', 'OptimWrapper'):
+                raise ValueError(
+                    f'--amp: set the precision of {wrapper.type} in the config instead.')
+            wrapper.type = 'GuardedOptimWrapper'
+            wrapper.dtype = 'bfloat16'
     # The config's load_from stays: it starts the run when there is nothing to resume.
     if resume == 'auto':
         cfg.resume = True

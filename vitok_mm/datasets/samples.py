@@ -119,6 +119,10 @@ def build_video_sample_folders(out_dir: str, segment_frames: int = 32,
     split: Dict[str, List[str]] = {'train': [], 'test': []}
     clips = bundled_clips()
     if not osp.isfile(stamp):
+        # Another segmenting's files would overlap these (held-out frames in training).
+        for stale in (osp.join(out_dir, 'UCF-101'), lists):
+            if osp.isdir(stale):
+                shutil.rmtree(stale)
         for name, path in clips.items():
             cls = CLIP_CLASSES[name]
             reader = decord.VideoReader(path, num_threads=1)

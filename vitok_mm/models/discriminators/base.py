@@ -1,5 +1,6 @@
 """What every discriminator shares: running means of its logits on real and fake inputs."""
 import torch
+import torch.distributed as dist
 from torch import nn
 
 
@@ -20,8 +21,13 @@ class Discriminator(nn.Module):
     @torch.no_grad()
     def update_logit_ema(self, real_mean: torch.Tensor, fake_mean: torch.Tensor,
                          decay: float) -> None:
-        """One EMA step; the first update takes the values as they are."""
+        """One EMA step; the first update takes the values as they are. Under DDP the
+        means are averaged over processes first, so every process holds the same EMAs
+        (and a checkpoint, written by one process, holds everybody's)."""
         value = torch.stack([real_mean.detach(), fake_mean.detach()]).float()
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            dist.all_reduce(value)
+            value /= dist.get_world_size()
         if int(self.logit_ema_steps) == 0:
             self.logit_ema.copy_(value)
         else:

@@ -93,6 +93,11 @@ class ViTokGAN(ViTok):
                               else discriminator)
         adversarial_loss = dict(type='AdversarialLoss', **(adversarial_loss or {}))
         self.adversarial_loss = MODELS.build(adversarial_loss)
+        if self.adversarial_loss.use_adaptive_weight and not self.decoder.last_layer.requires_grad:
+            raise ValueError(
+                f'the adaptive GAN weight is measured at the decoder\'s output layer, which '
+                f'trainable={self.trainable} freezes; add "decoder.pixel_head" to trainable '
+                'or set adversarial_loss.adaptive_weight=False.')
 
     def _freeze_all_but(self, prefixes: Tuple[str, ...]) -> None:
         names = [name for name, _ in self.named_parameters()]
@@ -190,10 +195,12 @@ class ViTokGAN(ViTok):
         with_r1 = adversarial.r1_due(iteration)
         real = inputs.detach().float().requires_grad_(with_r1)
         with wrapper.optim_context(self.discriminator):
-            # One pass over real and fake together: half the kernel launches.
-            logits = self.discriminator(torch.cat([real, fake.float()]))
+            # Separate passes: batch statistics (minibatch std, BatchNorm) must see real
+            # and fake apart, as the generator step's fake-only pass does.
+            real_logits = self.discriminator(real)
+            fake_logits = self.discriminator(fake.float())
             with torch.autocast(device_type=inputs.device.type, enabled=False):
-                real_logits, fake_logits = logits.float().split(inputs.shape[0])
+                real_logits, fake_logits = real_logits.float(), fake_logits.float()
                 terms = dict(loss_disc=adversarial.discriminator_loss(real_logits, fake_logits))
                 # LeCam pulls towards the running means including this batch.
                 discriminator.update_logit_ema(real_logits.mean(), fake_logits.mean(),
