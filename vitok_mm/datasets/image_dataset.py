@@ -56,6 +56,11 @@ class ImageDataset(BaseDataset):
     run the pipeline's randomness from that seed.
     """
 
+    # What the files are: the data list key of their path, their extensions, a word.
+    path_key = 'img_path'
+    extensions = IMAGE_EXTENSIONS
+    kind = 'image'
+
     def __init__(self, data_root: str = '', data_prefix: Union[str, dict] = '',
                  ann_file: str = '', pipeline: Sequence[Union[dict, Callable]] = (),
                  bad_sample: str = 'raise', recursive: bool = True, name: Optional[str] = None,
@@ -89,34 +94,43 @@ class ImageDataset(BaseDataset):
         """Label of an image found by the folder walk (none here; subclasses add them)."""
         return -1
 
+    def labels_of(self, relative_paths: List[str]) -> List[int]:
+        """Labels of all the files the folder walk found (``label_of`` each)."""
+        return [self.label_of(f) for f in relative_paths]
+
+    def parse_list_file(self, path: str, folder: str) -> List[dict]:
+        """``<relative path> [label]`` lines -> data list entries under ``folder``."""
+        if not osp.isfile(path):
+            raise self._missing(path, 'list file')
+        data_list = []
+        with open(path) as f:
+            for line_number, line in enumerate(f, 1):
+                parts = line.split()
+                if not parts:
+                    continue
+                if len(parts) > 2 or (len(parts) == 2 and not parts[1].lstrip('-').isdigit()):
+                    raise ValueError(
+                        f'{path}:{line_number}: expected "<relative path> [label]", '
+                        f'got {line.strip()!r}.')
+                label = int(parts[1]) if len(parts) == 2 else -1
+                data_list.append({self.path_key: osp.join(folder, parts[0]), 'label': label})
+        if not data_list:
+            raise ValueError(f'{self.name}: list file {path!r} names no {self.kind}s.')
+        return data_list
+
     def load_data_list(self) -> List[dict]:
         folder = self.image_folder
         if self.ann_file:
-            if not osp.isfile(self.ann_file):
-                raise self._missing(self.ann_file, 'list file')
-            data_list = []
-            with open(self.ann_file) as f:
-                for line_number, line in enumerate(f, 1):
-                    parts = line.split()
-                    if not parts:
-                        continue
-                    if len(parts) > 2 or (len(parts) == 2 and not parts[1].lstrip('-').isdigit()):
-                        raise ValueError(
-                            f'{self.ann_file}:{line_number}: expected "<relative path> [label]", '
-                            f'got {line.strip()!r}.')
-                    label = int(parts[1]) if len(parts) == 2 else -1
-                    data_list.append(dict(img_path=osp.join(folder, parts[0]), label=label))
-            if not data_list:
-                raise ValueError(f'{self.name}: list file {self.ann_file!r} names no images.')
-            return data_list
+            return self.parse_list_file(self.ann_file, folder)
         if not osp.isdir(folder):
-            raise self._missing(folder, 'image folder')
-        files = find_images(folder, self.recursive)
+            raise self._missing(folder, f'{self.kind} folder')
+        files = find_images(folder, self.recursive, self.extensions)
         if not files:
             raise FileNotFoundError(
-                f'{self.name}: no images ({", ".join(IMAGE_EXTENSIONS)}) found under {folder!r}'
-                f'{" or its sub-folders" if self.recursive else ""}; see {DATA_DOCS}.')
-        return [dict(img_path=osp.join(folder, f), label=self.label_of(f)) for f in files]
+                f'{self.name}: no {self.kind}s ({", ".join(self.extensions)}) found under '
+                f'{folder!r}{" or its sub-folders" if self.recursive else ""}; see {DATA_DOCS}.')
+        return [{self.path_key: osp.join(folder, f), 'label': label}
+                for f, label in zip(files, self.labels_of(files))]
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)

@@ -4,7 +4,7 @@ from typing import List, Sequence
 
 from vitok_mm.registry import DATASETS
 
-from .image_dataset import DATA_DOCS, ImageDataset, find_images
+from .image_dataset import ImageDataset, find_images
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.mpg', '.mpeg')
 
@@ -32,6 +32,10 @@ class VideoDataset(ImageDataset):
     ``PackInputs`` the inputs are ``(3, T, H, W)`` uint8 clips.
     """
 
+    path_key = 'video_path'
+    extensions = VIDEO_EXTENSIONS
+    kind = 'video'
+
     def __init__(self, *args, label_from_folder: bool = False, **kwargs):
         if kwargs.get('cache_images'):
             raise ValueError(f'{type(self).__name__}: cache_images is for image datasets.')
@@ -39,40 +43,10 @@ class VideoDataset(ImageDataset):
         self.classes: List[str] = []
         super().__init__(*args, **kwargs)
 
-    def parse_list_file(self, path: str, folder: str) -> List[dict]:
-        if not osp.isfile(path):
-            raise self._missing(path, 'list file')
-        data_list = []
-        with open(path) as f:
-            for line_number, line in enumerate(f, 1):
-                parts = line.split()
-                if not parts:
-                    continue
-                if len(parts) > 2 or (len(parts) == 2 and not parts[1].lstrip('-').isdigit()):
-                    raise ValueError(f'{path}:{line_number}: expected "<relative path> [label]",'
-                                     f' got {line.strip()!r}.')
-                label = int(parts[1]) if len(parts) == 2 else -1
-                data_list.append(dict(video_path=osp.join(folder, parts[0]), label=label))
-        if not data_list:
-            raise ValueError(f'{self.name}: list file {path!r} names no videos.')
-        return data_list
-
-    def load_data_list(self) -> List[dict]:
-        folder = self.image_folder
-        if self.ann_file:
-            return self.parse_list_file(self.ann_file, folder)
-        if not osp.isdir(folder):
-            raise self._missing(folder, 'video folder')
-        files = find_videos(folder, self.recursive)
-        if not files:
-            raise FileNotFoundError(
-                f'{self.name}: no videos ({", ".join(VIDEO_EXTENSIONS)}) found under '
-                f'{folder!r}{" or its sub-folders" if self.recursive else ""}; see {DATA_DOCS}.')
-        labels = [-1] * len(files)
-        if self.label_from_folder:
-            parents = [osp.dirname(f) for f in files]
-            self.classes = sorted(set(parents))
-            index = {name: i for i, name in enumerate(self.classes)}
-            labels = [index[p] for p in parents]
-        return [dict(video_path=osp.join(folder, f), label=label)
-                for f, label in zip(files, labels)]
+    def labels_of(self, relative_paths: List[str]) -> List[int]:
+        if not self.label_from_folder:
+            return super().labels_of(relative_paths)
+        parents = [osp.dirname(f) for f in relative_paths]
+        self.classes = sorted(set(parents))
+        index = {name: i for i, name in enumerate(self.classes)}
+        return [index[p] for p in parents]
