@@ -37,6 +37,7 @@ from vitok_mm.evaluation import LPIPSMetric, split_available
 from vitok_mm.evaluation.functional import high_frequency_ratio, psnr, ssim
 from vitok_mm.evaluation.metrics import to_unit_range
 from vitok_mm.registry import DATASETS
+from vitok_mm.utils import unwrap
 
 FRAMES_PER_CLIP = 8
 
@@ -115,7 +116,7 @@ def train_stage(config: str, work_dir: str, options: dict, load_from: str = None
     start = time.perf_counter()
     runner = build_runner(cfg)
     runner.train()
-    model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+    model = unwrap(runner.model)
     model.eval()
     return cfg, runner, model, time.perf_counter() - start
 

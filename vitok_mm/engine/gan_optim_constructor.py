@@ -1,17 +1,13 @@
 """Generator and discriminator optimisers for stage 2, built from one config entry."""
 from typing import Optional
 
-from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
 from torch import nn
 
 from vitok_mm.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from vitok_mm.utils import unwrap
 
 PARTS = ('generator', 'discriminator')
-
-
-def _unwrap(module: nn.Module) -> nn.Module:
-    return module.module if is_model_wrapper(module) else module
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -45,13 +41,13 @@ class GANOptimWrapperConstructor:
         self.cfgs = {part: dict(optim_wrapper_cfg[part]) for part in PARTS}
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
-        model = _unwrap(model)
+        model = unwrap(model)
         if not isinstance(getattr(model, 'discriminator', None), nn.Module):
             raise ValueError(f'{type(model).__name__} has no discriminator; '
                              'GANOptimWrapperConstructor is for models like ViTokGAN.')
         generator = nn.Module()  # a view onto the trainable parts, same parameter names
         for name, child in model.named_children():
-            child = _unwrap(child)
+            child = unwrap(child)
             if name != 'discriminator' and any(p.requires_grad for p in child.parameters()):
                 generator.add_module(name, child)
         if not any(True for _ in generator.parameters()):
@@ -59,7 +55,7 @@ class GANOptimWrapperConstructor:
                              '`trainable` prefixes.')
         wrappers = {}
         for part, module in (('generator', generator),
-                             ('discriminator', _unwrap(model.discriminator))):
+                             ('discriminator', unwrap(model.discriminator))):
             cfg = dict(self.cfgs[part])
             paramwise = cfg.pop('paramwise_cfg', None)
             cfg.setdefault('type', 'GuardedOptimWrapper')

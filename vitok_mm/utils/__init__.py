@@ -1,3 +1,4 @@
+from .model_wrappers import unwrap
 from .setup_env import register_all_modules
 
-__all__ = ['register_all_modules']
+__all__ = ['register_all_modules', 'unwrap']

@@ -10,6 +10,7 @@ from mmengine.hooks import Hook
 from PIL import Image
 
 from vitok_mm.registry import HOOKS
+from vitok_mm.utils import unwrap
 
 # Black -> red -> yellow -> white ("hot"), for absolute error.
 _HOT = np.array([[0, 0, 0], [230, 0, 0], [255, 210, 0], [255, 255, 255]], dtype=np.float64)
@@ -81,7 +82,7 @@ class ReconstructionVisualizationHook(Hook):
                 return None
             dataset = loader.dataset
             samples = [dataset[i] for i in range(min(self.num_images, len(dataset)))]
-            model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+            model = unwrap(runner.model)
             data = model.data_preprocessor(dict(inputs=[s['inputs'] for s in samples]), False)
             self._fixed = data['inputs']
         return self._fixed
@@ -103,7 +104,7 @@ class ReconstructionVisualizationHook(Hook):
         inputs = self._fixed_inputs(runner)
         if inputs is None:
             return
-        model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+        model = unwrap(runner.model)
         was_training = model.training
         model.eval()
         with torch.no_grad():

@@ -4,21 +4,16 @@ from typing import Dict, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import MessageHub
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from torch import nn
 
 from vitok_mm.registry import MODELS
+from vitok_mm.utils import unwrap
 
 from ..losses.adversarial import lecam_regularizer
 from .vitok import ViTok
 
 UPDATE_ORDERS = (('generator', 'discriminator'), ('discriminator', 'generator'))
-
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The module inside a DDP wrapper (MMSeparateDistributedDataParallel wraps children)."""
-    return module.module if is_model_wrapper(module) else module
 
 
 def current_iteration() -> int:
