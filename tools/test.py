@@ -5,22 +5,29 @@
 
 A config may list several ``test_sets`` (the paper configs: ImageNet val and COCO
 val2017), each ``dict(dataset=..., evaluator=...)``; otherwise its
-``test_dataloader``/``test_evaluator`` form one set. Metrics whose weights are missing
-(LPIPS: vgg16-397923af.pth, rFID/rIS: the FID InceptionV3) and sets whose data is
-missing are skipped with the reason. The table is saved as test_results.json and
-test_results.csv in the work dir.
+``test_dataloader``/``test_evaluator`` form one set. They run in one ``MultiTestLoop``.
+Metrics whose weights are missing (LPIPS: vgg16-397923af.pth, rFID/rIS: the FID
+InceptionV3) and sets whose data is missing are skipped with the reason. The table is
+saved as test_results.json and test_results.csv in the work dir.
 """
 import argparse
-import copy
 import csv
 import json
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis import build_runner, exit_process, load_config, shutdown_distributed
-from vitok_mm.evaluation import split_available
+from vitok_mm.apis import (
+                           build_runner,
+                           configure_test_sets,
+                           exit_process,
+                           load_config,
+                           shutdown_distributed,
+)
+from vitok_mm.engine import is_complete_checkpoint
+from vitok_mm.utils import CheckpointError
 
 COLUMNS = ('rfid', 'ris', 'rfvd', 'psnr', 'ssim', 'lpips')
 LABELS = dict(rfid='rFID', ris='rIS', rfvd='rFVD', psnr='PSNR', ssim='SSIM', lpips='LPIPS')
@@ -40,17 +47,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def test_sets(cfg) -> dict:
-    """``{name: (dataloader cfg, evaluator cfgs)}`` for every configured test set."""
-    sets = {}
-    for name, spec in (cfg.get('test_sets') or dict(test=dict())).items():
-        loader = copy.deepcopy(cfg.test_dataloader)
-        if 'dataset' in spec:
-            loader['dataset'] = spec['dataset']
-        sets[name] = (loader, spec.get('evaluator', cfg.test_evaluator))
-    return sets
-
-
 def format_table(rows: dict) -> str:
     header = ['set', 'images', *[LABELS[c] for c in COLUMNS]]
     lines = [header]
@@ -67,25 +63,25 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'Checkpoint {args.checkpoint} does not exist.')
+    if not is_complete_checkpoint(args.checkpoint):
+        raise SystemExit(f'{args.checkpoint} is not a complete checkpoint (cut short while '
+                         'saving, or another kind of file); use another checkpoint of the run.')
     cfg = load_config(args.config, args.cfg_options, args.work_dir, launcher=args.launcher)
     cfg.load_from = args.checkpoint
-    sets = test_sets(cfg)
-    first_loader, first_evaluator = next(iter(sets.values()))
-    cfg.test_dataloader = first_loader
-    cfg.test_evaluator = split_available(first_evaluator)[0] or first_evaluator
+    notes = configure_test_sets(cfg)
     runner = build_runner(cfg)
-
-    rows, notes = {}, []
-    for name, (loader, evaluator) in sets.items():
-        kept, skipped = split_available(evaluator)
-        notes += [f'{name}: {metric} skipped: {why}' for metric, why in skipped.items()]
-        try:
-            metrics = runner.test_on(loader, kept)
-        except FileNotFoundError as error:
-            notes.append(f'{name}: skipped: {error}')
-            continue
-        row = {key.split('/')[-1]: value for key, value in metrics.items()}
-        row['num_images'] = len(runner.test_loop.dataloader.dataset)
+    try:
+        runner.test()
+    except CheckpointError as error:
+        print(f'error: {error}', file=sys.stderr)
+        shutdown_distributed(barrier=False)
+        return 1
+    loop = runner.test_loop
+    notes += [f'{name}: skipped: {why}' for name, why in loop.skipped.items()]
+    rows = {}
+    for name, result in loop.results.items():
+        row = {key.split('/')[-1]: value for key, value in result.items()}
+        row['num_images'] = row.pop('num_samples')
         rows[name] = row
 
     if runner.rank == 0:

@@ -14,6 +14,7 @@ from mmengine.config import Config, DictAction
 from vitok_mm.apis import build_runner, exit_process, load_config, shutdown_distributed
 from vitok_mm.datasets import CorruptSampleError
 from vitok_mm.engine import NonFiniteError
+from vitok_mm.utils import CheckpointError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -48,7 +49,7 @@ def main(argv=None) -> int:
     runner = build_runner(cfg)
     try:
         runner.train()
-    except (FileNotFoundError, CorruptSampleError, NonFiniteError) as error:
+    except (FileNotFoundError, CorruptSampleError, NonFiniteError, CheckpointError) as error:
         runner.logger.error(str(error))
         print(f'\nerror: {error}', file=sys.stderr)
         shutdown_distributed(barrier=False)

@@ -4,7 +4,7 @@ from mmengine.logging import MessageHub
 from torch import nn
 
 from vitok_mm.engine import GuardedOptimWrapper, NonFiniteError
-from vitok_mm.engine.optim_wrapper import record_loss_terms
+from vitok_mm.utils.loss_terms import publish_loss_terms, published_loss_terms
 
 
 def _wrapper(model, **kwargs):
@@ -21,7 +21,7 @@ def test_nonfinite_loss_raises_naming_iteration_and_terms():
     wrapper = _wrapper(model)
     _at_iteration(41)
     terms = {'loss_l1': torch.tensor(0.5), 'loss_lpips': torch.tensor(float('nan'))}
-    record_loss_terms(terms)
+    publish_loss_terms(terms)
     loss = model(torch.ones(1, 3)).sum() * terms['loss_lpips']
     with pytest.raises(NonFiniteError, match=r'Non-finite loss at iteration 42: loss_lpips=nan\.'):
         wrapper.update_params(loss)
@@ -32,7 +32,7 @@ def test_skip_policy_drops_the_step_and_counts_it():
     model = nn.Linear(3, 1)
     wrapper = _wrapper(model, nonfinite='skip')
     before = model.weight.detach().clone()
-    record_loss_terms({'loss_l1': torch.tensor(float('inf'))})
+    publish_loss_terms({'loss_l1': torch.tensor(float('inf'))})
     wrapper.update_params(model(torch.ones(1, 3)).sum() * float('inf'))
     assert torch.equal(model.weight, before)
     assert wrapper.num_skipped == 1
@@ -46,7 +46,7 @@ def test_nonfinite_gradient_with_finite_loss_is_caught():
     model = nn.Linear(3, 1)
     model.weight.register_hook(lambda grad: grad * float('nan'))
     wrapper = _wrapper(model)
-    record_loss_terms({'loss_l1': torch.tensor(1.0)})
+    publish_loss_terms({'loss_l1': torch.tensor(1.0)})
     with pytest.raises(NonFiniteError, match='Non-finite gradient'):
         wrapper.update_params(model(torch.ones(1, 3)).sum())
 
@@ -83,3 +83,22 @@ def test_accumulation_steps_once_per_k_batches():
     assert torch.equal(model.weight, before)
     wrapper.update_params(model(torch.ones(1, 2)).sum())
     assert not torch.equal(model.weight, before)
+
+
+def test_loss_terms_travel_through_message_hub_but_not_into_checkpoints():
+    """The model publishes, the wrapper reads; the hub's saved state leaves them out."""
+    from vitok_mm.registry import MODELS
+    from vitok_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    model = MODELS.build(dict(
+        type='ViTok', patch_size=4,
+        encoder=dict(type='ViTEncoder', width=16, depth=1, num_heads=2),
+        bottleneck=dict(type='GaussianBottleneck', latent_channels=4),
+        decoder=dict(type='ViTDecoder', width=16, depth=1, num_heads=2),
+        losses=[dict(type='L1Loss'), dict(type='KLLoss', loss_weight=1e-6)]))
+    terms = model.loss(torch.rand(2, 3, 8, 8) * 2 - 1)
+    model.parse_losses(terms)
+    published = published_loss_terms()
+    assert set(published) == {'loss_l1', 'loss_kl'}
+    assert torch.equal(published['loss_l1'], terms['loss_l1'].detach())
+    assert 'loss_terms' not in MessageHub.get_current_instance().state_dict()['runtime_info']

@@ -12,8 +12,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from vitok_mm.apis import build_runner, load_config
 from vitok_mm.datasets import build_sample_folders
-from vitok_mm.engine import checkpoint_compat, find_resume_checkpoint, global_batch_size
+from vitok_mm.engine import CheckpointHook, find_resume_checkpoint, global_batch_size
+from vitok_mm.utils import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = str(REPO / 'tools' / 'train.py')
@@ -117,8 +119,7 @@ def run_train(config: str, work_dir: str, *args: str, nproc: int = 0, cwd=None):
 
 
 def load_state(path: str) -> dict:
-    checkpoint_compat.apply()
-    return torch.load(path, map_location='cpu', weights_only=True)
+    return load_checkpoint(path)
 
 
 def max_difference(a: dict, b: dict) -> float:
@@ -184,30 +185,34 @@ def test_a_stale_pointer_or_partial_file_is_skipped_on_resume(tmp_path, samples)
     assert find_resume_checkpoint(str(tmp_path)) is None
 
 
-def _train_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('vitok_train_tool', TRAIN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+RUNNER_TYPES = ('Runner', 'VitokRunner', 'FlexibleRunner')
 
 
-def test_a_save_killed_half_way_exposes_no_checkpoint(tmp_path, samples, monkeypatch):
+def build(config: str, work_dir: str, runner_type: str):
+    cfg = load_config(config, dict(runner_type=runner_type), work_dir)
+    return cfg, build_runner(cfg)
+
+
+@pytest.mark.parametrize('runner_type', RUNNER_TYPES)
+def test_a_save_killed_half_way_exposes_no_checkpoint(tmp_path, samples, monkeypatch,
+                                                       runner_type):
+    """Atomic saving lives in CheckpointHook: the same under every runner."""
     monkeypatch.syspath_prepend(str(tmp_path))
-    tool = _train_module()
     config = write_config(tmp_path, samples, max_iters=3)
-    cfg = tool.build_config(tool.parse_args([config, '--work-dir', str(tmp_path / 'run')]))
-    runner = tool.build_runner(cfg)
+    _, runner = build(config, str(tmp_path / 'run'), runner_type)
     runner.train()
     work = tmp_path / 'run'
     pointer = (work / 'last_checkpoint').read_text()
+    saved = load_state(str(work / 'iter_3.pth'))
+    assert len(saved['random_states']) == 1 and 'random_states' not in saved['meta']
+    hook = next(h for h in runner.hooks if isinstance(h, CheckpointHook))
 
     def dying_save(obj, f, *args, **kwargs):
         f.write(b'PK\x03\x04 half a checkpoint')
         raise KeyboardInterrupt('killed while saving')
     monkeypatch.setattr(torch, 'save', dying_save)
     with pytest.raises(KeyboardInterrupt):
-        runner.save_checkpoint(str(work), 'iter_9.pth')
+        hook._save_checkpoint_with_step(runner, 9, dict(iter=9))
     assert not (work / 'iter_9.pth').exists()
     assert (work / 'last_checkpoint').read_text() == pointer
     assert find_resume_checkpoint(str(work)).endswith('iter_3.pth')
@@ -248,17 +253,17 @@ def test_paper_config_without_imagenet_stops_naming_the_folder(tmp_path):
     assert 'Preparing data' in result.stderr
 
 
-def test_lr_scales_with_the_global_batch_including_accumulation(tmp_path, samples, monkeypatch):
+@pytest.mark.parametrize('runner_type', RUNNER_TYPES)
+def test_lr_scales_with_the_global_batch_including_accumulation(tmp_path, samples, monkeypatch,
+                                                                runner_type):
     monkeypatch.syspath_prepend(str(tmp_path))
-    tool = _train_module()
     config = write_config(tmp_path, samples, batch_size=4, accumulation=2, max_iters=2,
                           extra="""
         auto_scale_lr = dict(enable=True, base_batch_size=16)
         optim_wrapper = dict(accumulative_counts=2, optimizer=dict(lr=1e-3))
     """)
-    cfg = tool.build_config(tool.parse_args([config, '--work-dir', str(tmp_path / 'run')]))
+    cfg, runner = build(config, str(tmp_path / 'run'), runner_type)
     assert global_batch_size(cfg, world_size=1) == 8
-    runner = tool.build_runner(cfg)
     runner.train()
     assert runner.optim_wrapper.optimizer.param_groups[0]['initial_lr'] == pytest.approx(5e-4)
     # One iteration is one optimizer step of 2 batches: AdamW stepped twice in 2 iterations.

@@ -4,8 +4,9 @@ import pytest
 import torch
 from PIL import Image
 
-from vitok_mm.evaluation import INCEPTION_FILE, FIDMetric, LPIPSMetric
+from vitok_mm.evaluation import FIDMetric, LPIPSMetric
 from vitok_mm.evaluation.functional import RunningStatistics, frechet_distance
+from vitok_mm.feature_networks import INCEPTION_FILE
 
 
 def _samples(pred: torch.Tensor, gt: torch.Tensor):

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from vitok_mm.datasets import bundled_clips
-from vitok_mm.evaluation import FVDMetric, InceptionI3d
-from vitok_mm.evaluation.i3d import build_i3d
+from vitok_mm.evaluation import FVDMetric
+from vitok_mm.feature_networks import InceptionI3d, build_i3d
 
 
 class StyleGANVDetector(nn.Module):
@@ -43,7 +43,7 @@ def i3d_files(tmp_path_factory, clips):
             module.momentum = None
             module.reset_running_stats()
     network.train()
-    from vitok_mm.evaluation.i3d import I3DFeatures
+    from vitok_mm.feature_networks import I3DFeatures
     with torch.no_grad():
         I3DFeatures(network, torchscript=False)(clips)  # BN statistics from real clips
     network.eval()

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from tests.conftest import tiny_vitok_config
+from vitok_mm.feature_networks import VGG16_FILE
 from vitok_mm.models.bottlenecks import DiagonalGaussian
 from vitok_mm.models.losses import (
-    VGG16_FILE,
     CharbonnierLoss,
     KLLoss,
     L1Loss,

@@ -8,14 +8,13 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from vitok_mm.engine import checkpoint_compat
+from vitok_mm.utils import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def load_state(path: str) -> dict:
-    checkpoint_compat.apply()
-    return torch.load(path, map_location='cpu', weights_only=True)
+    return load_checkpoint(path)
 
 
 def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):

@@ -22,8 +22,8 @@ import torch
 
 from vitok_mm.datasets import CorruptSampleError, find_images
 from vitok_mm.datasets.transforms import LoadImage
-from vitok_mm.evaluation import INCEPTION_FILE, FIDMetric, LPIPSMetric, ReconstructionMetric
-from vitok_mm.models.losses import VGG16_FILE
+from vitok_mm.evaluation import FIDMetric, LPIPSMetric, ReconstructionMetric
+from vitok_mm.feature_networks import INCEPTION_FILE, VGG16_FILE
 from vitok_mm.utils.weights import find_weights
 
 KEYS = ('psnr', 'ssim', 'lpips', 'rfid', 'ris')

@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from vitok_mm.engine import find_resume_checkpoint
 from vitok_mm.evaluation import split_available
 from vitok_mm.registry import RUNNERS
 from vitok_mm.utils import register_all_modules
@@ -49,17 +50,9 @@ def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optiona
                     f'--amp: set the precision of {wrapper.type} in the config instead.')
             wrapper.type = 'GuardedOptimWrapper'
             wrapper.dtype = 'bfloat16'
-    # The config's load_from stays: it starts the run when there is nothing to resume.
-    if resume == 'auto':
-        cfg.resume = True
-    elif resume is not None:
-        if not osp.isfile(resume):
-            raise FileNotFoundError(f'--resume {resume}: no such checkpoint; use --resume '
-                                    'alone to take the newest one in the work dir.')
-        cfg.resume, cfg.resume_from = True, resume
+    resolve_resume(cfg, resume)
     if not torch.cuda.is_available():
-        # NCCL needs GPUs; gloo runs DDP on CPU processes.
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+        run_on_cpu_processes(cfg)
     if cfg.get('val_evaluator'):
         # A metric whose weights are missing would stop a long run at its first
         # validation; drop it now, saying why.
@@ -69,6 +62,54 @@ def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optiona
                       level=logging.WARNING)
         cfg.val_evaluator = kept
     return cfg
+
+
+def resolve_resume(cfg: Config, resume: Optional[str]) -> None:
+    """Turn ``resume`` into MMEngine's ``resume``/``load_from``, the same for every runner.
+
+    ``'auto'`` continues this work dir's run from its newest complete checkpoint (one cut
+    short by a kill is passed over); with nothing to resume the run starts new, from the
+    config's ``load_from`` weights if it names some. A path continues from that
+    checkpoint. MMEngine itself would resume from ``load_from`` when both are set, which
+    would restart a stage-2 run from its stage-1 weights instead of continuing it.
+    """
+    if resume is None:
+        return
+    if resume == 'auto':
+        found = find_resume_checkpoint(cfg.work_dir)
+        if found is None:
+            start = f'from the weights of {cfg.load_from}' if cfg.get('load_from') else \
+                'from scratch'
+            print_log(f'No checkpoint to resume from in {cfg.work_dir}; starting a new run '
+                      f'{start}.', logger='current')
+            cfg.resume = False
+            return
+        resume = found
+    elif not osp.isfile(resume):
+        raise FileNotFoundError(f'--resume {resume}: no such checkpoint; use --resume '
+                                'alone to take the newest one in the work dir.')
+    cfg.resume, cfg.load_from = True, resume
+
+
+def run_on_cpu_processes(cfg: Config) -> None:
+    """Settings that let a distributed run use CPU processes, for any runner: gloo
+    instead of NCCL, and model wrappers not pinned to a CUDA device (MMEngine gives DDP
+    ``device_ids=[LOCAL_RANK]`` and FSDP ``device_id=LOCAL_RANK``, both CUDA devices)."""
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if cfg.get('launcher', 'none') == 'none':
+        return
+    strategy = cfg.get('strategy')
+    if strategy is not None:
+        if strategy.get('type') == 'FSDPStrategy':
+            strategy.setdefault('model_wrapper', {}).setdefault('device_id', 'cpu')
+        elif strategy.get('type') == 'DDPStrategy':
+            strategy.setdefault('model_wrapper', {}).setdefault('device_ids', None)
+        return
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel', broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None  # CPU modules take no device ids
+    cfg.model_wrapper_cfg = wrapper
 
 
 def init_cpu_distributed(cfg: Config) -> None:

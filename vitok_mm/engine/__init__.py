@@ -1,15 +1,13 @@
-"""Runtime pieces: runner, loops, hooks and optimiser wrappers (registered in vitok_mm's
-RUNNERS, LOOPS, HOOKS, OPTIM_WRAPPERS)."""
-from . import checkpoint_compat
+"""Runtime pieces: loops, hooks, optimiser wrappers and their constructor (registered in
+vitok_mm's LOOPS, HOOKS, OPTIM_WRAPPERS, OPTIM_WRAPPER_CONSTRUCTORS, RUNNERS)."""
 from .gan_optim_constructor import GANOptimWrapperConstructor
 from .hooks import CheckpointHook, ProgressBarHook, RandomStateHook, ReconstructionVisualizationHook
-from .loops import ResumableIterBasedTrainLoop
+from .loops import MultiTestLoop, ResumableIterBasedTrainLoop, accumulation_of, global_batch_size
 from .optim_wrapper import GuardedOptimWrapper, NonFiniteError
-from .runner import VitokRunner, find_resume_checkpoint, global_batch_size
-
-checkpoint_compat.apply()
+from .resume import find_resume_checkpoint, is_complete_checkpoint
+from .runner import VitokRunner
 
 __all__ = ['GANOptimWrapperConstructor', 'CheckpointHook', 'ProgressBarHook', 'RandomStateHook',
-           'ReconstructionVisualizationHook', 'ResumableIterBasedTrainLoop',
-           'GuardedOptimWrapper', 'NonFiniteError', 'VitokRunner', 'find_resume_checkpoint',
-           'global_batch_size']
+           'ReconstructionVisualizationHook', 'MultiTestLoop', 'ResumableIterBasedTrainLoop',
+           'accumulation_of', 'global_batch_size', 'GuardedOptimWrapper', 'NonFiniteError',
+           'find_resume_checkpoint', 'is_complete_checkpoint', 'VitokRunner']

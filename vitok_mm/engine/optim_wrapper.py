@@ -9,19 +9,10 @@ from mmengine.optim import OptimWrapper
 from torch import nn
 
 from vitok_mm.registry import OPTIM_WRAPPERS
+from vitok_mm.utils.loss_terms import published_loss_terms
 
 NONFINITE_POLICIES = ('raise', 'skip')
 DTYPES = {None: None, 'float32': None, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
-
-
-_last_loss_terms: Dict[str, torch.Tensor] = {}
-
-
-def record_loss_terms(terms: Dict[str, torch.Tensor]) -> None:
-    """Called by models' ``parse_losses`` with the step's loss terms, so that a
-    non-finite total can be traced to its terms (kept in memory only, never saved)."""
-    _last_loss_terms.clear()
-    _last_loss_terms.update({k: v.detach() for k, v in terms.items()})
 
 
 class NonFiniteError(FloatingPointError):
@@ -81,7 +72,7 @@ class GuardedOptimWrapper(OptimWrapper):
         """Raise, or record a skipped step; returns True when the step must be skipped."""
         hub = MessageHub.get_current_instance()
         iteration = hub.get_info('iter')
-        bad_terms = {k: float(v) for k, v in _last_loss_terms.items()
+        bad_terms = {k: float(v) for k, v in published_loss_terms().items()
                      if not torch.isfinite(torch.as_tensor(v)).all()}
         described = (', '.join(f'{k}={v}' for k, v in bad_terms.items())
                      or 'no single loss term; the gradients')
@@ -154,4 +145,4 @@ class GuardedOptimWrapper(OptimWrapper):
         super().load_state_dict(state_dict)
 
 
-__all__ = ['GuardedOptimWrapper', 'NonFiniteError', 'record_loss_terms']
+__all__ = ['GuardedOptimWrapper', 'NonFiniteError']

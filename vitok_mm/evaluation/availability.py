@@ -1,30 +1,29 @@
 """Which configured metrics can run here: their pretrained weights must be on disk."""
 from typing import Dict, List, Sequence, Tuple, Union
 
-from vitok_mm.utils.weights import find_weights
-
-#: metric type -> (weights file, config key naming its path, what it is)
-WEIGHTS_OF = {
-    'LPIPSMetric': ('vgg16-397923af.pth', 'vgg_weights', 'LPIPS VGG16 trunk'),
-    'FIDMetric': ('weights-inception-2015-12-05-6726825d.pth', 'inception_weights',
-                  'rFID/rIS InceptionV3'),
-    'FVDMetric': ('i3d_torchscript.pt', 'i3d_weights', 'rFVD Kinetics-400 I3D'),
-}
+from vitok_mm.feature_networks import WEIGHT_FILES, find_weight_file
+from vitok_mm.registry import METRICS
 
 
 def split_available(metrics: Union[dict, Sequence[dict]]) -> Tuple[List[dict], Dict[str, str]]:
-    """Metric configs whose weights are present, and ``{type: why skipped}`` for the rest."""
+    """Metric configs whose weights are present, and ``{type: why skipped}`` for the rest.
+
+    A metric class names the feature network it needs in ``feature_network`` (a key of
+    :data:`~vitok_mm.feature_networks.WEIGHT_FILES`); its config may point at the file
+    with that network's option (``vgg_weights``, ``inception_weights``, ``i3d_weights``).
+    """
     metrics = [metrics] if isinstance(metrics, dict) else list(metrics)
     kept, skipped = [], {}
     for cfg in metrics:
-        needs = WEIGHTS_OF.get(cfg.get('type'))
-        if needs is None:
+        metric_type = cfg.get('type')
+        metric_class = METRICS.get(metric_type) if isinstance(metric_type, str) else metric_type
+        network = getattr(metric_class, 'feature_network', None)
+        if network is None:
             kept.append(cfg)
             continue
-        filename, key, what = needs
         try:
-            find_weights(filename, cfg.get(key), what=what, config_key=key)
+            find_weight_file(network, cfg.get(WEIGHT_FILES[network].config_key))
             kept.append(cfg)
         except (FileNotFoundError, ValueError) as error:
-            skipped[cfg['type']] = str(error)
+            skipped[getattr(metric_class, '__name__', str(metric_type))] = str(error)
     return kept, skipped

@@ -7,8 +7,8 @@ told is plain data. MMEngine's checkpoints hold a few such data types besides te
 ``builtins.getattr``, a general callable. :func:`load_checkpoint` allows exactly those
 data types, for the one call, and reads ``getattr`` through a narrow stand-in that
 resolves only ``HistoryBuffer``'s own statistics methods. Nothing is patched globally:
-code that reads a checkpoint calls this function (the runner does through
-:class:`~vitok_mm.engine.hooks.CheckpointHook`).
+code that reads a checkpoint calls this function, and a runner does once vitok_mm's
+``CheckpointHook`` has called :func:`read_checkpoints_weights_only`.
 """
 import collections
 import os.path as osp
@@ -25,7 +25,10 @@ from torch import nn
 
 PathLike = Union[str, 'os.PathLike[str]']  # noqa: F821 - a string annotation
 
-_REFUSED_GLOBAL = re.compile(r'GLOBAL ([\w.]+)')
+_REFUSED_GLOBAL = re.compile(r'GLOBAL ([\w.]+)|refusing to resolve (\S+)')
+#: ``HistoryBuffer``'s own statistics (registered on its class when the first buffer is
+#: made, so not yet in a process that only loads).
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 
 
 class CheckpointError(ValueError):
@@ -38,10 +41,12 @@ def legacy_history_buffer_attribute(owner: Any, name: str) -> Any:
     Resolves ``HistoryBuffer.<statistic>`` (``min``, ``max``, ``mean``, ``current`` and
     registered ones) and nothing else.
     """
-    if owner is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    if owner is HistoryBuffer and (name in _HISTORY_BUFFER_STATISTICS
+                                   or name in HistoryBuffer._statistics_methods):
         return getattr(HistoryBuffer, name)
+    owner_name = getattr(owner, '__qualname__', type(owner).__name__)
     raise pickle.UnpicklingError(
-        f'refusing to resolve {owner!r}.{name} while loading a checkpoint')
+        f'refusing to resolve {owner_name}.{name} while loading a checkpoint')
 
 
 def _numpy_globals() -> list:
@@ -107,7 +112,7 @@ def load_checkpoint(path: PathLike, map_location: Any = 'cpu',
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         refused = _REFUSED_GLOBAL.search(str(error))
-        what = f'the callable {refused.group(1)}' if refused else 'a callable'
+        what = f'the callable {refused.group(1) or refused.group(2)}' if refused else 'a callable'
         raise CheckpointError(
             f'{path} was refused: it names {what}, which could run code when loaded, and '
             'vitok_mm reads checkpoints as plain data only. Load it where you trust it and '
@@ -117,6 +122,21 @@ def load_checkpoint(path: PathLike, map_location: Any = 'cpu',
         raise CheckpointError(
             f'{path} cannot be read as a PyTorch checkpoint ({error}). Use another '
             'checkpoint of the run.') from None
+
+
+def _load_local(filename: str, map_location: Any = None) -> Dict[str, Any]:
+    return load_checkpoint(osp.expanduser(filename), map_location)
+
+
+def read_checkpoints_weights_only() -> None:
+    """Make MMEngine read local checkpoints (a runner's ``load_from`` and resume) with
+    :func:`load_checkpoint`, through its ``CheckpointLoader`` scheme for local paths.
+
+    Called by vitok_mm's ``CheckpointHook`` when a runner builds it; idempotent.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    if CheckpointLoader._schemes.get('') is not _load_local:
+        CheckpointLoader.register_scheme(prefixes='', loader=_load_local, force=True)
 
 
 def state_dict_of(checkpoint: Dict[str, Any]) -> Dict[str, torch.Tensor]:
@@ -161,4 +181,4 @@ def _few(keys: List[str], count: int = 5) -> str:
 
 __all__ = ['CheckpointError', 'checkpoint_globals', 'checkpoint_safe_globals',
            'legacy_history_buffer_attribute', 'load_checkpoint', 'load_weights',
-           'state_dict_of']
+           'read_checkpoints_weights_only', 'state_dict_of']

@@ -1,9 +1,10 @@
 """Saving and restoring every random-number state with the checkpoint."""
 import random
+from typing import List
 
 import numpy as np
 import torch
-from mmengine.dist import get_dist_info
+from mmengine.dist import all_gather_object, get_dist_info, get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
@@ -19,6 +20,12 @@ def capture_random_states() -> dict:
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         states['cuda'] = torch.cuda.get_rng_state_all()
     return states
+
+
+def gather_random_states() -> List[dict]:
+    """Every process's :func:`capture_random_states`, by rank (a collective under DDP)."""
+    states = capture_random_states()
+    return all_gather_object(states) if get_world_size() > 1 else [states]
 
 
 def restore_random_states(states: dict) -> None:
@@ -40,9 +47,9 @@ class RandomStateHook(Hook):
     runner's own re-seeding. A resume on a different number of processes restores
     rank ``r``'s state from saved rank ``r mod saved_world_size``.
 
-    Only the main process writes checkpoints, so under DDP the states of every
-    process are gathered by ``VitokRunner.save_checkpoint`` (which all processes run);
-    with another runner only the main process's states are saved.
+    The states of all processes are gathered by vitok_mm's ``CheckpointHook`` (which every
+    process runs, whatever the runner) and handed over in the checkpoint's ``meta``; a
+    checkpoint saved another way gets this process's states only.
     """
 
     priority = 'VERY_LOW'
@@ -51,7 +58,7 @@ class RandomStateHook(Hook):
         self._pending = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        gathered = getattr(runner, 'gathered_random_states', None)
+        gathered = checkpoint.get('meta', {}).pop('random_states', None)
         checkpoint['random_states'] = gathered or [capture_random_states()]
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:

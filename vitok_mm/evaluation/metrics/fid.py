@@ -7,11 +7,10 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from vitok_mm.feature_networks import build_i3d, build_inception
 from vitok_mm.registry import METRICS
 
 from ..functional import RunningStatistics, frechet_distance, inception_score
-from ..i3d import build_i3d
-from ..inception import build_inception
 from .reconstruction import to_unit_range
 
 
@@ -118,6 +117,7 @@ class FIDMetric(FrechetMetric):
 
     feature_dim = 2048
     name = 'rfid'
+    feature_network = 'inception'
 
     def __init__(self, inception_weights: Optional[str] = None,
                  reference_cache: Optional[str] = None, compute_is: bool = True,
@@ -166,6 +166,7 @@ class FVDMetric(FrechetMetric):
 
     feature_dim = 400
     name = 'rfvd'
+    feature_network = 'i3d'
     unit = 'clips'
 
     def __init__(self, i3d_weights: Optional[str] = None, reference_cache: Optional[str] = None,

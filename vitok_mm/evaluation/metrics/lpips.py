@@ -1,10 +1,10 @@
-"""LPIPS between reconstructions and originals (VGG, weights handled as for the loss)."""
+"""LPIPS between reconstructions and originals (VGG, the network the loss uses too)."""
 from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine.evaluator import BaseMetric
 
-from vitok_mm.models.losses.lpips import build_lpips
+from vitok_mm.feature_networks import build_lpips
 from vitok_mm.registry import METRICS
 
 from .fid import to_uint8_frames
@@ -18,6 +18,7 @@ class LPIPSMetric(BaseMetric):
     """
 
     default_prefix = 'recon'
+    feature_network = 'vgg16'  # its weights: vitok_mm.feature_networks.WEIGHT_FILES
 
     def __init__(self, vgg_weights: Optional[str] = None, collect_device: str = 'cpu',
                  prefix: Optional[str] = None):

@@ -7,9 +7,9 @@ from .adversarial import (
                           r1_penalty,
 )
 from .kl import KLLoss
-from .lpips import VGG16_FILE, LPIPSLoss, build_lpips
+from .lpips import LPIPSLoss
 from .pixel import CharbonnierLoss, L1Loss, L2Loss
 
 __all__ = ['AdversarialLoss', 'adaptive_weight', 'discriminator_loss', 'generator_loss',
-           'lecam_regularizer', 'r1_penalty', 'KLLoss', 'LPIPSLoss', 'build_lpips',
-           'VGG16_FILE', 'L1Loss', 'L2Loss', 'CharbonnierLoss']
+           'lecam_regularizer', 'r1_penalty', 'KLLoss', 'LPIPSLoss', 'L1Loss', 'L2Loss',
+           'CharbonnierLoss']

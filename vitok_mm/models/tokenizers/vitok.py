@@ -7,6 +7,7 @@ from mmengine.model import BaseModel
 from torch import nn
 
 from vitok_mm.registry import MODELS
+from vitok_mm.utils.loss_terms import publish_loss_terms
 
 from ..layers import token_grid
 
@@ -174,10 +175,9 @@ class ViTok(BaseModel):
         return outputs
 
     def parse_losses(self, losses: Dict[str, torch.Tensor]):
-        """MMEngine's sum of the terms; also records the terms so that the optimiser
-        wrapper can name the ones that went non-finite."""
-        from vitok_mm.engine.optim_wrapper import record_loss_terms
-        record_loss_terms(losses)
+        """MMEngine's sum of the terms; also publishes the terms (MessageHub) so that
+        the optimiser wrapper can name the ones that went non-finite."""
+        publish_loss_terms(losses)
         return super().parse_losses(losses)
 
     def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):

@@ -9,6 +9,7 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 from vitok_mm.utils import unwrap
+from vitok_mm.utils.loss_terms import publish_loss_terms
 
 from ..losses.adversarial import lecam_regularizer
 from .vitok import ViTok
@@ -184,7 +185,6 @@ class ViTokGAN(ViTok):
         return log_vars
 
     def _discriminator_step(self, inputs, fake, iteration, wrapper) -> dict:
-        from vitok_mm.engine.optim_wrapper import record_loss_terms
         adversarial = self.adversarial_loss
         discriminator = unwrap(self.discriminator)
         with_r1 = adversarial.r1_due(iteration)
@@ -206,7 +206,7 @@ class ViTokGAN(ViTok):
                         real_logits, fake_logits, ema_real, ema_fake)
                 if with_r1:
                     terms['loss_r1'] = adversarial.r1(real_logits, real)
-        record_loss_terms(terms)
+        publish_loss_terms(terms)
         wrapper.update_params(sum(terms.values()))
         real_logits, fake_logits = real_logits.detach(), fake_logits.detach()
         accuracy = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())

@@ -14,9 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vitok_mm.utils.weights import find_weights
-
-I3D_TORCHSCRIPT_FILE = 'i3d_torchscript.pt'
+from .weights import find_weight_file
 
 
 def _pad_same(x: torch.Tensor, kernel: List[int], stride: List[int]) -> torch.Tensor:
@@ -142,8 +140,7 @@ def build_i3d(weights: Optional[str] = None) -> I3DFeatures:
     A TorchScript archive (StyleGAN-V's ``i3d_torchscript.pt``) or a state dict of
     :class:`InceptionI3d`.
     """
-    weights = find_weights(I3D_TORCHSCRIPT_FILE, weights, what='rFVD Kinetics-400 I3D',
-                           config_key='i3d_weights')
+    weights = find_weight_file('i3d', weights)
     try:
         network = torch.jit.load(weights, map_location='cpu')
         return I3DFeatures(network.eval(), torchscript=True)

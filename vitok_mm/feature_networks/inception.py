@@ -3,9 +3,7 @@ from typing import Optional
 
 from torch import nn
 
-from vitok_mm.utils.weights import find_weights
-
-INCEPTION_FILE = 'weights-inception-2015-12-05-6726825d.pth'
+from .weights import find_weight_file
 
 
 def build_inception(weights: Optional[str] = None) -> nn.Module:
@@ -16,8 +14,7 @@ def build_inception(weights: Optional[str] = None) -> nn.Module:
     Input: uint8 ``(N, 3, H, W)``; it resizes to 299 the way the TF graph does.
     """
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-    path = find_weights(INCEPTION_FILE, weights, what='rFID/rIS InceptionV3',
-                        config_key='inception_weights')
+    path = find_weight_file('inception', weights)
     return FeatureExtractorInceptionV3(
         'inception-v3-compat', ['2048', 'logits_unbiased'],
         feature_extractor_weights_path=path).eval()
