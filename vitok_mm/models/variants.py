@@ -69,7 +69,7 @@ def variant_config(name: str, latent_channels: int = 16, bottleneck: str = 'gaus
         latent_channels: channels c per latent token (E = tokens x c).
         bottleneck: ``'gaussian'`` (VAE) or ``'deterministic'``.
         **tower_options: extra options for both towers (``attn_backend``,
-            ``norm_type``, ``grad_checkpointing``, ...).
+            ``norm_type``, ``grad_checkpointing``, ``block=dict(type=...)``, ...).
 
     Returns:
         a dict that ``MODELS.build`` turns into a :class:`ViTok`.

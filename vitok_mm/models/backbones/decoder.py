@@ -22,7 +22,8 @@ class ViTDecoder(nn.Module):
         width, depth, num_heads, mlp_ratio: tower size, independent of the encoder's.
         out_channels: pixel channels.
         pixel_head: config of the output module (default ``PixelHead``).
-        **transformer: options of :class:`~vitok_mm.models.layers.Transformer`.
+        **transformer: options of :class:`~vitok_mm.models.layers.Transformer`, as for
+            :class:`ViTEncoder` (``block=dict(type=...)``, ``norm``, the shorthands, ...).
 
     Shapes: ``z (N, c, h, w)`` -> ``(N, C, h*p, w*p)``; ``z (N, c, t, h, w)`` ->
     ``(N, C, t*q, h*p, w*p)``.

@@ -22,8 +22,11 @@ class ViTEncoder(nn.Module):
         patch_embed: config of the embedding module (default ``PatchEmbed``);
             ``embed_dim``, ``patch_size``, ``tubelet_size`` and ``in_channels`` are
             filled in.
-        **transformer: options of :class:`~vitok_mm.models.layers.Transformer`
-            (norm_type, mlp_type, qk_norm, rope, abs_pos_embed, attn_backend, ...).
+        **transformer: options of :class:`~vitok_mm.models.layers.Transformer`:
+            ``block=dict(type=...)`` (with ``attn``, ``mlp``, ``norm`` configs for
+            :class:`~vitok_mm.models.layers.Block`), ``norm``, the shorthands
+            ``norm_type``, ``mlp_type``, ``qk_norm``, ``qkv_bias``, ``attn_backend``,
+            and ``rope``, ``abs_pos_embed``, ``base_grid``, ``grad_checkpointing``.
 
     Shapes: ``(N, C, H, W)`` or ``(N, C, T, H, W)`` -> tokens ``(N, L, width)``
     and their grid ``(h, w)`` / ``(t, h, w)``.

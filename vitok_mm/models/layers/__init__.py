@@ -1,16 +1,18 @@
 from .attention import ATTENTION_BACKENDS, Attention, multi_head_attention
 from .block import Block
+from .build import build_layer, layer_config
 from .linear import Linear
-from .mlp import GatedMlp, Mlp, build_mlp
-from .norm import build_norm
+from .mlp import MLP_TYPES, GatedMlp, GeGLU, Mlp, SwiGLU, build_mlp, mlp_config
+from .norm import NORM_TYPES, LayerNorm, RMSNorm, build_norm, norm_config
 from .patch_embed import PatchEmbed, PixelHead, token_grid
 from .pos_embed import LearnedPositionEmbedding, sincos_position_embedding
 from .rope import RotaryEmbedding, apply_rotary, split_rotary_pairs
 from .transformer import Transformer
 
 __all__ = [
-    'ATTENTION_BACKENDS', 'Attention', 'multi_head_attention', 'Block', 'Linear', 'GatedMlp', 'Mlp',
-    'build_mlp', 'build_norm', 'PatchEmbed', 'PixelHead', 'token_grid',
-    'LearnedPositionEmbedding', 'sincos_position_embedding', 'RotaryEmbedding', 'apply_rotary',
-    'split_rotary_pairs', 'Transformer',
+    'ATTENTION_BACKENDS', 'Attention', 'multi_head_attention', 'Block', 'build_layer',
+    'layer_config', 'Linear', 'MLP_TYPES', 'GatedMlp', 'GeGLU', 'Mlp', 'SwiGLU', 'build_mlp',
+    'mlp_config', 'NORM_TYPES', 'LayerNorm', 'RMSNorm', 'build_norm', 'norm_config', 'PatchEmbed',
+    'PixelHead', 'token_grid', 'LearnedPositionEmbedding', 'sincos_position_embedding',
+    'RotaryEmbedding', 'apply_rotary', 'split_rotary_pairs', 'Transformer',
 ]

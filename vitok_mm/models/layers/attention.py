@@ -18,8 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vitok_mm.registry import MODELS
+
+from .build import build_layer
 from .linear import Linear
-from .norm import build_norm
+from .norm import NORM_TYPES, norm_config
 from .rope import apply_rotary
 
 ATTENTION_BACKENDS = ('auto', 'sdpa', 'xformers', 'math')
@@ -91,6 +94,7 @@ def multi_head_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     raise ValueError(f'Unknown attention backend {backend!r}; choose one of {ATTENTION_BACKENDS}.')
 
 
+@MODELS.register_module()
 class Attention(nn.Module):
     """Self-attention with optional qk-norm and rotary positions.
 
@@ -100,23 +104,34 @@ class Attention(nn.Module):
         qkv_bias: bias in the q/k/v projection (Llama: none).
         proj_bias: bias in the output projection.
         qk_norm: normalise queries and keys per head (before RoPE).
-        norm_type: normalisation used by ``qk_norm``.
+        norm_type: shorthand for the ``qk_norm`` layers, ``'rmsnorm'`` (default) or
+            ``'layernorm'``.
         backend: one of :data:`ATTENTION_BACKENDS`.
+        norm: config of the ``qk_norm`` layers instead of ``norm_type``, e.g.
+            ``dict(type='LayerNorm')``; ``dim`` is filled in with the head width.
+
+    ``backend`` and ``qkv`` stay attributes: ``vitok_mm.analysis`` finds attention
+    modules by them to count FLOPs on the math backend.
 
     Shapes: ``x (N, L, dim)``, ``rope`` a ``(cos, sin)`` pair of ``(L, head_dim/2)``
     tables or None -> ``(N, L, dim)``.
     """
 
     def __init__(self, dim: int, num_heads: int, qkv_bias: bool = False, proj_bias: bool = False,
-                 qk_norm: bool = False, norm_type: str = 'rmsnorm', backend: str = 'auto'):
+                 qk_norm: bool = False, norm_type: Optional[str] = None, backend: str = 'auto',
+                 norm: Optional[dict] = None):
         super().__init__()
         self.num_heads = num_heads
         self.head_dim = head_dim_of(dim, num_heads)
         self.backend = check_backend(backend)
+        norm = norm_config(norm_type, norm)
         self.qkv = Linear(dim, 3 * dim, bias=qkv_bias)
-        self.q_norm = build_norm(norm_type, self.head_dim) if qk_norm else nn.Identity()
-        self.k_norm = build_norm(norm_type, self.head_dim) if qk_norm else nn.Identity()
+        self.q_norm = self._qk_norm(norm) if qk_norm else nn.Identity()
+        self.k_norm = self._qk_norm(norm) if qk_norm else nn.Identity()
         self.proj = Linear(dim, dim, bias=proj_bias)
+
+    def _qk_norm(self, norm: dict) -> nn.Module:
+        return build_layer(norm, 'norm', fixed=dict(dim=self.head_dim), known=NORM_TYPES.values())
 
     def forward(self, x: torch.Tensor,
                 rope: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> torch.Tensor:

@@ -1,31 +1,89 @@
-"""Normalisation layers selectable by name from a config."""
+"""Normalisation layers of the towers, registered so that a config can name them.
+
+Config names: ``dict(type='RMSNorm')`` (Llama's, the default of every ViTok block)
+and ``dict(type='LayerNorm')``; both take ``dim`` (filled in by the owning block)
+and default to ``eps=1e-6``. The shorthands ``norm_type='rmsnorm'`` /
+``'layernorm'`` of a block or tower stand for these two configs.
+
+MMEngine's root registry, once ``mmcv.cnn`` is imported, holds ``'LN'``
+(``nn.LayerNorm`` with eps 1e-5 and no ``dim`` argument); a block cannot use it.
+"""
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-NORM_TYPES = ('rmsnorm', 'layernorm')
+from vitok_mm.registry import MODELS
+
+from .build import build_layer
+
+#: ``norm_type`` shorthand -> registered norm.
+NORM_TYPES = {'rmsnorm': 'RMSNorm', 'layernorm': 'LayerNorm'}
 
 
+def _check_dim(cls: type, dim: int) -> None:
+    if not isinstance(dim, int) or dim < 1:
+        raise ValueError(f'{cls.__name__} needs a positive channel count dim, got {dim!r}.')
+
+
+@MODELS.register_module()
 class RMSNorm(nn.RMSNorm):
-    """``nn.RMSNorm`` that also takes the fused kernel under autocast.
+    """``x / rms(x) * weight`` over the last ``dim`` channels; shapes ``(..., dim) -> (..., dim)``.
 
-    Under bf16 autocast the activations arrive in bf16 while the weight stays fp32;
-    PyTorch then falls back to a slow unfused path. Casting the weight to the input's
-    dtype keeps the fused kernel, which accumulates in fp32 internally.
+    ``nn.RMSNorm`` that also takes the fused kernel under autocast: under bf16
+    autocast the activations arrive in bf16 while the weight stays fp32, and
+    PyTorch then falls back to a slow unfused path. Casting the weight to the
+    input's dtype keeps the fused kernel, which accumulates in fp32 internally.
     """
+
+    def __init__(self, dim: int, eps: float = 1e-6, elementwise_affine: bool = True):
+        _check_dim(type(self), dim)
+        super().__init__(dim, eps=eps, elementwise_affine=elementwise_affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weight = self.weight.to(x.dtype) if self.weight is not None else None
         return F.rms_norm(x, self.normalized_shape, weight, self.eps)
 
 
-def build_norm(norm_type: str, dim: int, eps: float = 1e-6) -> nn.Module:
-    """Return the normalisation named by ``norm_type`` over the last ``dim`` channels.
+@MODELS.register_module()
+class LayerNorm(nn.LayerNorm):
+    """``nn.LayerNorm`` over the last ``dim`` channels with ViTok's (and timm ViT's) eps 1e-6.
 
-    ``'rmsnorm'`` (Llama's, the default of every ViTok block) or ``'layernorm'``.
+    Shapes: ``(..., dim) -> (..., dim)``.
     """
-    if norm_type == 'rmsnorm':
-        return RMSNorm(dim, eps=eps)
-    if norm_type == 'layernorm':
-        return nn.LayerNorm(dim, eps=eps)
-    raise ValueError(f'Unknown norm_type {norm_type!r}; choose one of {NORM_TYPES}.')
+
+    def __init__(self, dim: int, eps: float = 1e-6, elementwise_affine: bool = True,
+                 bias: bool = True):
+        _check_dim(type(self), dim)
+        super().__init__(dim, eps=eps, elementwise_affine=elementwise_affine, bias=bias)
+
+
+def norm_config(norm_type: Optional[str] = None, norm: Optional[dict] = None,
+                default: str = 'rmsnorm') -> dict:
+    """The norm config meant by a ``norm_type`` shorthand or a ``norm`` config (at most one).
+
+    Neither given: the ``default`` shorthand's config.
+
+    Raises:
+        ValueError: both are given, or ``norm_type`` is not one of :data:`NORM_TYPES`.
+    """
+    if norm is not None:
+        if norm_type is not None:
+            raise ValueError(
+                f'norm_type={norm_type!r} and norm={norm!r} both set the norm; keep one '
+                '(norm=dict(type=...) for a configured norm, norm_type for a shorthand).')
+        # A non-dict goes on as it is: layer_config rejects it with the fix.
+        return dict(norm) if isinstance(norm, dict) else norm
+    norm_type = default if norm_type is None else norm_type
+    if norm_type not in NORM_TYPES:
+        raise ValueError(
+            f'Unknown norm_type {norm_type!r}; choose one of {tuple(NORM_TYPES)} or give '
+            'norm=dict(type=...) with a registered norm.')
+    return dict(type=NORM_TYPES[norm_type])
+
+
+def build_norm(norm_type: str, dim: int, eps: float = 1e-6) -> nn.Module:
+    """The normalisation named by ``norm_type`` (a key of :data:`NORM_TYPES`) over ``dim``."""
+    return build_layer(dict(norm_config(norm_type), eps=eps), 'norm', fixed=dict(dim=dim),
+                       known=NORM_TYPES.values())

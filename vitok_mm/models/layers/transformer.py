@@ -1,24 +1,38 @@
 """A stack of blocks with its positional information: the body of each ViTok tower."""
+import copy
 from typing import Optional, Sequence
 
 import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from vitok_mm.registry import MODELS
+
 from .attention import head_dim_of
-from .block import Block
-from .norm import build_norm
+from .build import build_layer, layer_config
+from .norm import NORM_TYPES, norm_config
 from .pos_embed import ABS_POS_EMBED_TYPES, LearnedPositionEmbedding, sincos_position_embedding
 from .rope import RotaryEmbedding
 
 
+@MODELS.register_module()
 class Transformer(nn.Module):
     """``depth`` blocks of width ``width``, positions for a 2D or 3D token grid, final norm.
 
     Args:
         width, depth, num_heads, mlp_ratio: size of the stack.
         num_axes: 2 for image token grids (h, w), 3 for video (t, h, w).
-        norm_type, mlp_type, qk_norm, qkv_bias, attn_backend: see :class:`Block`.
+        block: config of each block, default ``dict(type='Block')``; ``dim`` and
+            ``num_heads`` are filled in, ``mlp_ratio`` unless the config gives it.
+            Any registered block that keeps the contract in
+            :mod:`vitok_mm.models.layers.block` fits, e.g.
+            ``block=dict(type='Block', mlp=dict(type='Mlp'), norm=dict(type='LayerNorm'))``.
+        norm_type, norm: the tower's norm, in every block and as the final norm:
+            shorthand ``'rmsnorm'`` / ``'layernorm'`` or a config; at most one. Unset,
+            the final norm follows the block config's ``norm`` / ``norm_type`` (RMSNorm
+            when it has neither).
+        mlp_type, qk_norm, qkv_bias, attn_backend: shorthands passed to every block
+            (see :class:`Block`) when set.
         rope: rotary positions in every attention (default on).
         rope_theta: RoPE frequency base.
         abs_pos_embed: ``None``, ``'learned'`` or ``'sincos'`` absolute positions
@@ -27,21 +41,32 @@ class Transformer(nn.Module):
         grad_checkpointing: recompute each block in the backward pass (activation
             checkpointing) to trade compute for memory.
 
-    Shapes: ``x (N, L, width)``, ``grid`` with ``prod(grid) == L`` -> ``(N, L, width)``.
+    Shapes: ``x (N, L, width)``, ``grid`` with ``prod(grid) == L``, optional ``cond``
+    passed to every block -> ``(N, L, width)``.
     """
 
     def __init__(self, width: int, depth: int, num_heads: int, mlp_ratio: float = 4.0,
-                 num_axes: int = 2, norm_type: str = 'rmsnorm', mlp_type: str = 'swiglu',
-                 qk_norm: bool = False, qkv_bias: bool = False, attn_backend: str = 'auto',
+                 num_axes: int = 2, norm_type: Optional[str] = None,
+                 mlp_type: Optional[str] = None, qk_norm: Optional[bool] = None,
+                 qkv_bias: Optional[bool] = None, attn_backend: Optional[str] = None,
                  rope: bool = True, rope_theta: float = 10000.0,
                  abs_pos_embed: Optional[str] = None, base_grid: Optional[Sequence[int]] = None,
-                 grad_checkpointing: bool = False):
+                 grad_checkpointing: bool = False, block: Optional[dict] = None,
+                 norm: Optional[dict] = None):
         super().__init__()
         if width < 1 or depth < 1:
             raise ValueError(f'width and depth must be positive, got width={width}, depth={depth}.')
         if abs_pos_embed not in ABS_POS_EMBED_TYPES:
             raise ValueError(
                 f'Unknown abs_pos_embed {abs_pos_embed!r}; choose one of {ABS_POS_EMBED_TYPES}.')
+        norm_config(norm_type, norm)  # both given: the error names the tower's options
+        block = layer_config(
+            block if block is not None else dict(type='Block'), 'block',
+            fixed=dict(dim=width, num_heads=num_heads, norm_type=norm_type, norm=norm,
+                       mlp_type=mlp_type, qk_norm=qk_norm, qkv_bias=qkv_bias,
+                       attn_backend=attn_backend),
+            defaults=dict(mlp_ratio=mlp_ratio), known=('Block', ))
+        final_norm = norm_config(block.get('norm_type'), block.get('norm'))
         self.num_axes = num_axes
         self.grad_checkpointing = grad_checkpointing
         head_dim = head_dim_of(width, num_heads)
@@ -56,14 +81,12 @@ class Transformer(nn.Module):
             self.pos_embed = LearnedPositionEmbedding(base_grid, width)
         elif abs_pos_embed == 'sincos':
             sincos_position_embedding((2,) * num_axes, width)  # validates the width early
-        self.blocks = nn.ModuleList([
-            Block(width, num_heads, mlp_ratio, norm_type=norm_type, mlp_type=mlp_type,
-                  qk_norm=qk_norm, qkv_bias=qkv_bias, attn_backend=attn_backend)
-            for _ in range(depth)
-        ])
-        self.norm = build_norm(norm_type, width)
+        self.blocks = nn.ModuleList([MODELS.build(copy.deepcopy(block)) for _ in range(depth)])
+        self.norm = build_layer(final_norm, 'norm', fixed=dict(dim=width),
+                                known=NORM_TYPES.values())
 
-    def forward(self, x: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, grid: Sequence[int],
+                cond: Optional[torch.Tensor] = None) -> torch.Tensor:
         grid = tuple(grid)
         if len(grid) != self.num_axes:
             raise ValueError(f'expected a {self.num_axes}-axis token grid, got {grid}.')
@@ -72,9 +95,11 @@ class Transformer(nn.Module):
         elif self.abs_pos_embed == 'sincos':
             x = x + sincos_position_embedding(grid, x.shape[-1], device=x.device).to(x.dtype)
         rope = self.rope(grid, x.device) if self.rope is not None else None
+        # Blocks without conditioning keep the two-argument call of the block contract.
+        extra = {} if cond is None else dict(cond=cond)
         for block in self.blocks:
             if self.grad_checkpointing and self.training and torch.is_grad_enabled():
-                x = checkpoint(block, x, rope, use_reentrant=False)
+                x = checkpoint(block, x, rope, use_reentrant=False, **extra)
             else:
-                x = block(x, rope)
+                x = block(x, rope, **extra)
         return self.norm(x)
