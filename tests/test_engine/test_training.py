@@ -12,7 +12,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from vitok_mm.datasets import build_sample_folders
+from vitok_mm.apis.samples import build_sample_folders
 from vitok_mm.engine import checkpoint_compat, find_resume_checkpoint, global_batch_size
 
 REPO = Path(__file__).resolve().parents[2]
