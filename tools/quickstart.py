@@ -32,7 +32,7 @@ from mmengine.dataset import Compose
 from PIL import Image
 
 from vitok_mm.apis import build_runner, load_config
-from vitok_mm.datasets import HELD_OUT_PHOTOS, build_sample_folders, bundled_clips
+from vitok_mm.apis.samples import HELD_OUT_PHOTOS, build_sample_folders, bundled_clips
 from vitok_mm.evaluation import LPIPSMetric, split_available
 from vitok_mm.evaluation.functional import high_frequency_ratio, psnr, ssim
 from vitok_mm.evaluation.metrics import to_unit_range

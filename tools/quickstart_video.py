@@ -25,7 +25,7 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from quickstart import to_pixels, train_stage  # noqa: E402
 
-from vitok_mm.datasets import build_video_sample_folders  # noqa: E402
+from vitok_mm.apis.samples import build_video_sample_folders  # noqa: E402
 from vitok_mm.engine.hooks import save_comparison_gif  # noqa: E402
 from vitok_mm.evaluation.functional import high_frequency_ratio, psnr, ssim  # noqa: E402
 from vitok_mm.evaluation.metrics import to_unit_range  # noqa: E402

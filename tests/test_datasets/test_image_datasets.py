@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
+from vitok_mm.apis.samples import HELD_OUT_PHOTOS, build_sample_folders, bundled_photos
 from vitok_mm.datasets import (
-    HELD_OUT_PHOTOS,
     COCOImages,
     CorruptSampleError,
     ImageDataset,
@@ -18,8 +18,7 @@ from vitok_mm.datasets import (
     ResumableInfiniteSampler,
     WebDatasetImages,
     WeightedMixDataset,
-    build_sample_folders,
-    bundled_photos,
+    find_files,
     find_images,
 )
 from vitok_mm.datasets import samplers as samplers_module
@@ -67,6 +66,13 @@ def test_folder_walk_finds_images_recursively_in_order(tree):
     assert [osp.relpath(dataset.get_data_info(i)['img_path'], tree)
             for i in range(len(dataset))] == expected
     assert all(dataset.get_data_info(i)['label'] == -1 for i in range(len(dataset)))
+
+
+def test_find_files_matches_extensions_in_any_case(tree):
+    assert find_files(str(tree), ('.png',)) == ['a/x.png', 'b/c/z.png']
+    assert find_files(str(tree), ('.jpg', '.md')) == ['a/y.JPG', 'b/c/readme.md']
+    assert find_files(str(tree / 'a'), ('.png', '.txt'), recursive=False) == [
+        'notes.txt', 'x.png']
 
 
 def test_folder_walk_not_recursive(tree):

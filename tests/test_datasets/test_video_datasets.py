@@ -13,6 +13,7 @@ from mmengine.dataset import default_collate
 from vitok_mm.datasets import (
     UCF101,
     CorruptSampleError,
+    FileListDataset,
     ImageDataset,
     Kinetics,
     VideoDataset,
@@ -181,6 +182,22 @@ def test_video_folder_and_kinetics_csv(ucf, tmp_path):
         Kinetics(data_root=str(kinetics), missing='raise').full_init()
 
 
+def test_videos_are_a_file_list_beside_images_not_a_kind_of_image(ucf):
+    assert issubclass(VideoDataset, FileListDataset) and issubclass(ImageDataset, FileListDataset)
+    assert not issubclass(VideoDataset, ImageDataset)
+    as_dict = VideoDataset(data_root=str(ucf), data_prefix=dict(video_path='UCF-101/Biking'))
+    assert as_dict.data_folder == str(ucf / 'UCF-101' / 'Biking')
+    assert [os.path.basename(as_dict.get_data_info(i)['video_path'])
+            for i in range(len(as_dict))] == [f'v_Biking_g0{g}_c01.avi' for g in (1, 2, 3, 4)]
+    with pytest.raises(ValueError, match=r"data_prefix is the folder of the videos, a str or "
+                                         r"dict\(video_path=...\), got \{'img_path'"):
+        VideoDataset(data_root=str(ucf), data_prefix=dict(img_path='UCF-101'))
+    with pytest.raises(ValueError, match='cache_images is for image datasets'):
+        VideoDataset(data_root=str(ucf), data_prefix='UCF-101', cache_images=True)
+    with pytest.raises(TypeError, match='names no path_key'):
+        FileListDataset(data_root=str(ucf))
+
+
 def test_missing_layout_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'classInd.txt.*does not exist.*Preparing data'):
         UCF101(data_root=str(tmp_path))
@@ -210,7 +227,7 @@ def test_images_join_video_batches_as_still_clips(ucf, tmp_path):
 
 
 def test_sample_tree_rebuilt_with_other_settings_leaves_no_stale_clips(tmp_path):
-    from vitok_mm.datasets import build_video_sample_folders
+    from vitok_mm.apis.samples import build_video_sample_folders
     first = build_video_sample_folders(str(tmp_path), segment_frames=40, short_side=32)
     assert len(first['train']) == 5 + 2 + 2 and len(first['test']) == 3  # 250, 120, 132 frames
     second = build_video_sample_folders(str(tmp_path), segment_frames=60, short_side=32)

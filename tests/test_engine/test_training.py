@@ -13,7 +13,7 @@ import torch
 from mmengine.config import Config
 
 from vitok_mm.apis import build_runner, load_config
-from vitok_mm.datasets import build_sample_folders
+from vitok_mm.apis.samples import build_sample_folders
 from vitok_mm.engine import CheckpointHook, find_resume_checkpoint, global_batch_size
 from vitok_mm.utils import load_checkpoint
 

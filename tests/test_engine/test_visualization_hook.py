@@ -1,3 +1,5 @@
+"""ReconstructionVisualizationHook: grids during training, a GIF for clips (the drawing
+itself is tested in tests/test_visualization)."""
 import glob
 import os.path as osp
 from types import SimpleNamespace
@@ -7,25 +9,8 @@ import torch
 from PIL import Image
 
 from tests.test_engine.test_training import run_train, samples, write_config  # noqa: F401
-from vitok_mm.engine.hooks import ReconstructionVisualizationHook, comparison_grid
-from vitok_mm.engine.hooks.visualization_hook import heat_map
-
-
-def test_heat_map_scale():
-    colours = heat_map(np.array([[0.0, 0.25, 1.0, 2.0]]), vmax=1.0)[0]
-    assert colours[0].tolist() == [0, 0, 0]
-    assert colours[2].tolist() == [255, 255, 255] and colours[3].tolist() == [255, 255, 255]
-    assert colours[1][0] > colours[1][1] >= colours[1][2]  # reddish for small errors
-
-
-def test_grid_rows_are_originals_reconstructions_errors():
-    originals = torch.rand(3, 3, 8, 10) * 2 - 1
-    grid = comparison_grid(originals, originals)
-    assert grid.shape == (3 * 8, 3 * 10, 3) and grid.dtype == np.uint8
-    expected = ((originals[1] + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-    np.testing.assert_array_equal(grid[:8, 10:20], expected)
-    np.testing.assert_array_equal(grid[8:16], grid[:8])  # perfect reconstruction
-    assert grid[16:].max() == 0  # no error: black
+from vitok_mm.engine.hooks import ReconstructionVisualizationHook
+from vitok_mm.visualization import comparison_grid
 
 
 def test_video_grids_become_a_gif(tmp_path):
@@ -35,6 +20,23 @@ def test_video_grids_become_a_gif(tmp_path):
     hook._show(runner, 'val_reconstructions', clip, clip.flip(-1), step=7)
     gif = Image.open(tmp_path / 'val_reconstructions_7.gif')
     assert gif.n_frames == 5 and gif.size == (2 * 8, 3 * 8)
+
+
+def test_test_grid_is_the_comparison_of_the_first_outputs(tmp_path):
+    hook = ReconstructionVisualizationHook(num_images=2)
+    added = []
+    runner = SimpleNamespace(visualizer=SimpleNamespace(
+        add_image=lambda name, image, step: added.append((name, image, step))))
+    outputs = [dict(gt=torch.rand(3, 8, 8) * 2 - 1, pred=torch.rand(3, 8, 8) * 2 - 1)
+               for _ in range(3)]
+    hook.after_test_iter(runner, 1, outputs=outputs)
+    assert added == []  # only the first batch is drawn
+    hook.after_test_iter(runner, 0, outputs=outputs)
+    [(name, image, step)] = added
+    expected = comparison_grid(torch.stack([o['gt'] for o in outputs[:2]]),
+                               torch.stack([o['pred'] for o in outputs[:2]]))
+    assert (name, step) == ('test_reconstructions', 0)
+    np.testing.assert_array_equal(image, expected)
 
 
 def test_grids_written_during_training(tmp_path, samples):  # noqa: F811

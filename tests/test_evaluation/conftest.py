@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from vitok_mm.datasets import bundled_photos
+from vitok_mm.apis.samples import bundled_photos
 from vitok_mm.datasets.transforms import LoadImage, ResizeShortSide
 
 SIZE = 64

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from vitok_mm.datasets import bundled_clips
+from vitok_mm.apis.samples import bundled_clips
 from vitok_mm.evaluation import FVDMetric
 from vitok_mm.feature_networks import InceptionI3d, build_i3d
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from vitok_mm.datasets import bundled_photos
+from vitok_mm.apis.samples import bundled_photos
 from vitok_mm.datasets.transforms import LoadImage, ResizeShortSide
 from vitok_mm.evaluation import ReconstructionMetric
 from vitok_mm.evaluation.functional import psnr, ssim

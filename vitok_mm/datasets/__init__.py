@@ -1,21 +1,13 @@
 """Datasets, samplers and transforms (registered in vitok_mm's DATASETS, DATA_SAMPLERS,
-TRANSFORMS)."""
+TRANSFORMS). File datasets share :class:`FileListDataset` (folder walk, list file,
+bad-sample policy, seeded draws); ``ImageDataset`` and ``VideoDataset`` are its kinds."""
 from .coco import COCOImages
+from .file_list import FileListDataset, find_files
 from .image_dataset import IMAGE_EXTENSIONS, ImageDataset, find_images
 from .imagenet import ImageNet
 from .kinetics import Kinetics
 from .mixed import WeightedMixDataset
 from .samplers import ResumableInfiniteSampler
-from .samples import (
-                      BUNDLED_CLIPS,
-                      BUNDLED_PHOTOS,
-                      CLIP_CLASSES,
-                      HELD_OUT_PHOTOS,
-                      build_sample_folders,
-                      build_video_sample_folders,
-                      bundled_clips,
-                      bundled_photos,
-)
 from .transforms import (
                       CorruptSampleError,
                       ImageToVideo,
@@ -31,11 +23,9 @@ from .video_dataset import VIDEO_EXTENSIONS, VideoDataset, find_videos
 from .webdataset import WebDatasetImages
 
 __all__ = [
-    'COCOImages', 'IMAGE_EXTENSIONS', 'ImageDataset', 'find_images', 'ImageNet',
-    'WeightedMixDataset', 'ResumableInfiniteSampler', 'BUNDLED_CLIPS', 'BUNDLED_PHOTOS',
-    'HELD_OUT_PHOTOS', 'build_sample_folders', 'bundled_clips', 'bundled_photos',
+    'COCOImages', 'FileListDataset', 'find_files', 'IMAGE_EXTENSIONS', 'ImageDataset',
+    'find_images', 'ImageNet', 'WeightedMixDataset', 'ResumableInfiniteSampler',
     'CorruptSampleError', 'LoadImage', 'PackInputs', 'RandomResizedCrop', 'ResizeShortSide',
     'WebDatasetImages', 'Kinetics', 'UCF101', 'VIDEO_EXTENSIONS', 'VideoDataset', 'find_videos',
-    'CLIP_CLASSES', 'build_video_sample_folders', 'ImageToVideo', 'LoadVideo',
-    'sample_frame_indices',
+    'ImageToVideo', 'LoadVideo', 'sample_frame_indices',
 ]

@@ -30,7 +30,7 @@ class ImageNet(ImageDataset):
         super().__init__(data_root=data_root, data_prefix=split, ann_file=ann_file, **kwargs)
 
     def load_data_list(self) -> list:
-        folder = self.image_folder
+        folder = self.data_folder
         if not self.ann_file and osp.isdir(folder):
             classes = sorted(d for d in os.listdir(folder) if osp.isdir(osp.join(folder, d)))
             self._class_index = {name: index for index, name in enumerate(classes)}

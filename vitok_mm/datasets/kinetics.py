@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 
 from vitok_mm.registry import DATASETS
 
-from .image_dataset import DATA_DOCS
+from .file_list import DATA_DOCS
 from .video_dataset import VideoDataset
 
 MISSING_POLICIES = ('raise', 'skip')
@@ -53,7 +53,7 @@ class Kinetics(VideoDataset):
                              f'got {sorted(rows[0]) if rows else "no rows"}.')
         self.classes = sorted({row['label'] for row in rows})
         index = {name: i for i, name in enumerate(self.classes)}
-        folder = self.image_folder
+        folder = self.data_folder
         data_list, absent = [], []
         for row in rows:
             name = (f"{row['youtube_id']}_{int(float(row['time_start'])):06d}_"

@@ -53,7 +53,7 @@ class UCF101(VideoDataset):
                     self.classes.append(name)
         index = {name: i for i, name in enumerate(self.classes)}
         split_file = osp.join(lists, f'{self.subset}list0{self.split}.txt')
-        folder = self.image_folder
+        folder = self.data_folder
         if not osp.isdir(folder):
             raise self._missing(folder, 'video folder')
         data_list = []

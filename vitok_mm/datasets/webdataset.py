@@ -9,6 +9,7 @@ from torch.utils.data import IterableDataset
 
 from vitok_mm.registry import DATASETS
 
+from .file_list import BAD_SAMPLE_POLICIES
 from .transforms import CorruptSampleError
 
 
@@ -26,8 +27,12 @@ class WebDatasetImages(IterableDataset):
         pipeline: transforms; the first should be ``LoadImage`` (it decodes ``img_bytes``).
         image_keys: file extensions inside a sample to take the image from, in order.
         shuffle_buffer: samples held for shuffling (0: none).
-        bad_sample: ``'raise'`` or ``'skip'``, as for :class:`ImageDataset`.
+        bad_sample: ``'raise'`` or ``'skip'`` a sample that will not decode, as for
+            :class:`ImageDataset` (the count is ``num_skipped``).
         seed: seed of the shard draw and sample shuffling (``None``: a new order each run).
+
+    Items: the pipeline applied to ``dict(img_bytes=..., img_path='<shard>:<key>')``;
+    with ``LoadImage`` and ``PackInputs`` the inputs are ``(3, H, W)`` uint8 images.
 
     Resuming a stream restarts the shard draw: the data order after a resume differs
     from an uninterrupted run (the iteration count, schedule and states do not).
@@ -43,7 +48,7 @@ class WebDatasetImages(IterableDataset):
         except ImportError as error:
             raise ImportError('WebDatasetImages needs the `webdataset` package: '
                               'pip install webdataset') from error
-        if bad_sample not in ('raise', 'skip'):
+        if bad_sample not in BAD_SAMPLE_POLICIES:
             raise ValueError(f"bad_sample must be 'raise' or 'skip', got {bad_sample!r}.")
         self.urls = urls
         self.pipeline = Compose(list(pipeline))

@@ -1,3 +1,7 @@
-"""Visualizers and vis backends registered by vitok_mm (none of its own yet: the
-reconstruction grids go through MMEngine's Visualizer, reachable by name through the
-VISUALIZERS / VISBACKENDS registries' parents; see engine/hooks/visualization_hook.py)."""
+"""Drawing reconstructions: comparison grids and GIFs (originals, reconstructions, error
+heat maps) and rows of images. ``ReconstructionVisualizationHook`` (engine/hooks) sends the
+grids to MMEngine's Visualizer, which vitok_mm uses as it is: the VISUALIZERS and
+VISBACKENDS registries, whose ``locations`` name this package, find it through their parents."""
+from .comparison import comparison_grid, heat_map, save_comparison_gif, save_image_rows
+
+__all__ = ['comparison_grid', 'heat_map', 'save_comparison_gif', 'save_image_rows']

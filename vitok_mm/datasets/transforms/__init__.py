@@ -1,3 +1,4 @@
+"""Transforms of images ``(H, W, C)`` and clips ``(T, H, W, C)`` (registered in TRANSFORMS)."""
 from .formatting import PackInputs
 from .loading import CorruptSampleError, LoadImage, to_rgb8
 from .processing import CenterCrop, RandomFlip, RandomResizedCrop, ResizeShortSide, resize

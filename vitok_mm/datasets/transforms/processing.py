@@ -69,9 +69,11 @@ def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
 class RandomResizedCrop(BaseTransform):
     """Crop a random area fraction and aspect ratio, then resize to ``size``.
 
-    The paper's training crop uses ``scale=(0.8, 1.0)``. Falls back to a center
-    crop of the largest allowed ratio when 10 tries find no valid box.
-    Shapes: ``img (H, W, C)`` -> ``(size, size, C)``.
+    The paper's training crop uses ``scale=(0.8, 1.0)``. When 10 tries find no box
+    inside the image, takes the centred box of the whole image with its aspect ratio
+    clamped to ``ratio``. Shapes: ``img (H, W, C)`` -> ``(h, w, C)`` with ``(h, w) =
+    size`` (an int: square); a clip ``(T, H, W, C)`` -> ``(T, h, w, C)``, one box for all
+    frames.
     """
 
     def __init__(self, size: Union[int, Sequence[int]], scale: Sequence[float] = (0.8, 1.0),
@@ -117,7 +119,8 @@ class RandomResizedCrop(BaseTransform):
 
 @TRANSFORMS.register_module()
 class ResizeShortSide(BaseTransform):
-    """Resize so that the shorter side is ``size``, keeping the aspect ratio.
+    """Resize so that the shorter side is ``size``, keeping the aspect ratio (the longer
+    side rounded): ``img (H, W, C)`` -> ``(h, w, C)``, a clip ``(T, H, W, C)`` frame by frame.
 
     With a following ``CenterCrop`` this is the evaluation view: the same for real and
     reconstructed images.

