@@ -15,16 +15,19 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # The project's hooks. Keyed, so a config changes one by name, e.g.
+    # default_hooks = dict(visualization=dict(interval=1100)); MMEngine registers them
+    # after its own and orders all hooks by priority. Only MMEngine's own keys may be
+    # set to None; to turn the grids off during training set visualization.interval=0.
+    # Python, numpy and torch generator states saved in checkpoints and restored on
+    # resume, so a resumed run continues the same random streams (VERY_LOW).
+    random_state=dict(type='RandomStateHook'),
+    # Original / reconstruction / error grids of fixed val images, added to the
+    # Visualizer: local files, TensorBoard with TensorboardVisBackend (LOW).
+    visualization=dict(type='ReconstructionVisualizationHook', interval=5000, num_images=8),
+    # Rate and ETA of training, validation and test passes (BELOW_NORMAL).
+    progress_bar=dict(type='ProgressBarHook'),
 )
-# Saves/restores python, numpy and torch generator states so a resumed run continues
-# the same random streams.
-# The visualization hook adds original / reconstruction / error grids of fixed val
-# images to the Visualizer (local files; TensorBoard with TensorboardVisBackend).
-custom_hooks = [
-    dict(type='RandomStateHook'),
-    dict(type='ReconstructionVisualizationHook', interval=5000, num_images=8),
-    dict(type='ProgressBarHook'),  # rate and ETA of training, validation and test passes
-]
 
 log_processor = dict(by_epoch=False, window_size=50)
 log_level = 'INFO'

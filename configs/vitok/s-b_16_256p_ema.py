@@ -3,9 +3,6 @@
 _base_ = ['./s-b_16_256p.py']
 
 custom_hooks = [
-    dict(type='RandomStateHook'),
-    dict(type='ReconstructionVisualizationHook', interval=5000, num_images=8),
-    dict(type='ProgressBarHook'),
     dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=1e-4, update_buffers=True,
          priority=49),
 ]

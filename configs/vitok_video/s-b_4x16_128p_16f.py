@@ -4,14 +4,11 @@
 #   python tools/train.py configs/vitok_video/s-b_4x16_128p_16f.py
 #   bash tools/dist_train.sh configs/vitok_video/s-b_4x16_128p_16f.py 8   # global batch 256
 _base_ = [
-    '../_base_/models/vitok_s-b_16.py',
+    '../_base_/models/vitok_s-b.py',
     '../_base_/datasets/ucf101_128p_16f.py',
     '../_base_/schedules/vitok_video_100k.py',
     '../_base_/default_runtime.py',
 ]
 
 # L1 + LPIPS (per frame) + KL, weights 1, 1, 1e-6 (the image recipe's).
-model = dict(patch_size=16, tubelet_size=4)
-
-# One sample as the model sees it: (C, T, H, W).
-input_shape = (3, 16, 128, 128)
+model = dict(patch_size=16, tubelet_size=4)  # 4x16x16 tubelets

@@ -3,39 +3,22 @@
 # discriminator instead:
 #   discriminator=dict(_delete_=True, type='PerFrameDiscriminator', discriminator=dict(
 #       type='StyleGANDiscriminator', image_size=128))
-_base_ = ['./s-b_4x8_128p_16f.py']
+_base_ = [
+    '../_base_/models/vitok_s-b_gan.py',
+    '../_base_/datasets/ucf101_128p_16f.py',
+    '../_base_/schedules/vitok_stage2_50k.py',
+    '../_base_/default_runtime.py',
+]
 
 load_from = 'work_dirs/s-b_4x8_128p_16f/iter_100000.pth'
 
 model = dict(
-    type='ViTokGAN',
-    trainable=('decoder', ),
+    patch_size=8,                 # s-b_4x8_128p_16f.py's tokenizer
+    tubelet_size=4,
     discriminator=dict(type='PatchGANDiscriminator', dims=3, base_channels=64, num_layers=3,
                        norm_type='group', temporal_kernel=3),
-    adversarial_loss=dict(loss_type='hinge', loss_weight=0.1, adaptive_weight=True,
-                          discriminator_start=0, generator_start=5_000, warmup_iters=5_000,
-                          lecam_weight=0.001),
 )
-optim_wrapper = dict(
-    _delete_=True,
-    constructor='GANOptimWrapperConstructor',
-    generator=dict(
-        type='GuardedOptimWrapper', dtype='bfloat16',
-        optimizer=dict(type='AdamW', lr=3e-4, betas=(0.9, 0.95), weight_decay=1e-4),
-        clip_grad=dict(max_norm=1.0)),
-    discriminator=dict(
-        type='GuardedOptimWrapper', dtype='bfloat16',
-        optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.95), weight_decay=1e-4),
-        clip_grad=dict(max_norm=1.0)),
-)
-max_iters = 50_000
-param_scheduler = dict(
-    _delete_=True,
-    generator=[dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters,
-                    T_max=max_iters, eta_min_ratio=0.1)],
-    discriminator=[dict(type='ConstantLR', by_epoch=False, factor=1.0, begin=0,
-                        end=max_iters)],
-)
-train_cfg = dict(max_iters=max_iters)
-model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
-                         find_unused_parameters=False)
+# The video recipe's lrs, 3x the image ones, for a global batch of 256 (the runner scales).
+optim_wrapper = dict(generator=dict(optimizer=dict(lr=3e-4)),
+                     discriminator=dict(optimizer=dict(lr=6e-5)))
+auto_scale_lr = dict(enable=True, base_batch_size=256)

@@ -3,6 +3,8 @@
 # Training view: random resized crop (area 0.8-1.0) + horizontal flip, as in the paper.
 # Evaluation view: resize the short side to 256, center crop 256.
 image_size = 256
+# One sample as the model sees it, (C, H, W): get_flops, benchmark and reconstruct read it.
+input_shape = (3, image_size, image_size)
 data_root = 'data/imagenet'
 
 train_pipeline = [

@@ -6,29 +6,16 @@
 _base_ = ['./video_128p_16f.py']
 
 data_root = 'data/kinetics700'
-# Global batch 256 = 32 per process x 8 processes (raise accumulative_counts on fewer).
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='Kinetics', data_root=data_root, ann_file='annotations/train.csv',
                  data_prefix='train', bad_sample='skip', pipeline={{_base_.train_pipeline}}),
 )
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='Kinetics', data_root=data_root, ann_file='annotations/validate.csv',
                  data_prefix='val', pipeline={{_base_.test_pipeline}}, indices=1024,
                  test_mode=True),
 )
 test_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='Kinetics', data_root=data_root, ann_file='annotations/validate.csv',
                  data_prefix='val', pipeline={{_base_.test_pipeline}}, test_mode=True),
 )

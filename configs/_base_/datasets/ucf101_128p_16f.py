@@ -2,32 +2,19 @@
 # (README, "Preparing data"):
 #   data/ucf101/UCF-101/<Class>/v_*.avi
 #   data/ucf101/ucfTrainTestlist/{classInd,trainlist01,testlist01}.txt
-# Clip sampling and views: video_128p_16f.py.
+# Clip sampling, views and batch sizes: video_128p_16f.py.
 _base_ = ['./video_128p_16f.py']
 
 data_root = 'data/ucf101'
-# Global batch 256 = 32 per process x 8 processes (raise accumulative_counts on fewer).
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='UCF101', data_root=data_root, split=1, subset='train',
                  bad_sample='skip', pipeline={{_base_.train_pipeline}}),
 )
 val_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='UCF101', data_root=data_root, split=1, subset='test',
                  pipeline={{_base_.test_pipeline}}, indices=1024, test_mode=True),
 )
 test_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='UCF101', data_root=data_root, split=1, subset='test',
                  pipeline={{_base_.test_pipeline}}, test_mode=True),
 )

@@ -1,5 +1,7 @@
-# ViTok S-B/16: S encoder (768 wide, 6 blocks, 12 heads), B decoder (768, 12, 12),
-# 16x16 patches, a 16-channel Gaussian (VAE) bottleneck, trained with L1 + LPIPS + KL.
+# ViTok S-B: S encoder (768 wide, 6 blocks, 12 heads), B decoder (768, 12, 12), a 16-channel
+# Gaussian (VAE) bottleneck, trained with L1 + LPIPS + KL. The patch (and, for video, tubelet)
+# size is part of the variant's name and set by each config: S-B/16 patch_size=16,
+# S-B/4x8 tubelet_size=4 and patch_size=8.
 # Both towers default to Llama blocks: RMSNorm, SwiGLU (hidden 2048), no q/k/v bias,
 # 2D RoPE (3D for video), no absolute positions. Tower options a config may set:
 #   norm_type='layernorm', mlp_type='gelu'|'geglu', qk_norm=True,
@@ -7,8 +9,6 @@
 #   attn_backend='sdpa'|'xformers'|'math' (default 'auto'), grad_checkpointing=True.
 model = dict(
     type='ViTok',
-    patch_size=16,
-    tubelet_size=None,
     data_preprocessor=dict(type='PixelPreprocessor'),  # uint8 -> [-1, 1]
     encoder=dict(type='ViTEncoder', width=768, depth=6, num_heads=12),
     bottleneck=dict(type='GaussianBottleneck', latent_channels=16),
