@@ -1,6 +1,9 @@
 # Runtime shared by every vitok_mm config.
 default_scope = 'vitok_mm'
-runner_type = 'VitokRunner'  # accumulation-aware LR scaling, crash-safe checkpoints
+# Every run feature (atomic checkpoints, random states, LR scaling by the global batch,
+# the non-finite guard) lives in a hook, loop or optimizer wrapper, so MMEngine's plain
+# Runner and FlexibleRunner (FSDP, s-l_16_256p_fsdp.py) both keep them.
+runner_type = 'Runner'
 
 env_cfg = dict(
     cudnn_benchmark=False,

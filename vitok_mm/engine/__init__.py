@@ -1,5 +1,6 @@
 """Runtime pieces: loops, hooks, optimiser wrappers and their constructor (registered in
 vitok_mm's LOOPS, HOOKS, OPTIM_WRAPPERS, OPTIM_WRAPPER_CONSTRUCTORS, RUNNERS)."""
+from .fsdp_strategy import FSDPStrategy
 from .gan_optim_constructor import GANOptimWrapperConstructor
 from .hooks import CheckpointHook, ProgressBarHook, RandomStateHook, ReconstructionVisualizationHook
 from .loops import MultiTestLoop, ResumableIterBasedTrainLoop, accumulation_of, global_batch_size
@@ -7,7 +8,8 @@ from .optim_wrapper import GuardedOptimWrapper, NonFiniteError
 from .resume import find_resume_checkpoint, is_complete_checkpoint
 from .runner import VitokRunner
 
-__all__ = ['GANOptimWrapperConstructor', 'CheckpointHook', 'ProgressBarHook', 'RandomStateHook',
+__all__ = ['FSDPStrategy', 'GANOptimWrapperConstructor', 'CheckpointHook', 'ProgressBarHook',
+           'RandomStateHook',
            'ReconstructionVisualizationHook', 'MultiTestLoop', 'ResumableIterBasedTrainLoop',
            'accumulation_of', 'global_batch_size', 'GuardedOptimWrapper', 'NonFiniteError',
            'find_resume_checkpoint', 'is_complete_checkpoint', 'VitokRunner']

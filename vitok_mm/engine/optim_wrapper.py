@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from typing import Dict, Optional
 
 import torch
+import torch.distributed as dist
 from mmengine.logging import MessageHub, print_log
 from mmengine.optim import OptimWrapper
 from torch import nn
@@ -17,6 +18,13 @@ DTYPES = {None: None, 'float32': None, 'bfloat16': torch.bfloat16, 'float16': to
 
 class NonFiniteError(FloatingPointError):
     """A loss term or gradient went NaN/inf; the message names the iteration and the terms."""
+
+
+def _sharded(model: nn.Module) -> Optional[nn.Module]:
+    """The FSDP module when ``model`` is one (each process then holds shards of the
+    gradients), else None."""
+    from torch.distributed.fsdp import FullyShardedDataParallel
+    return model if isinstance(model, FullyShardedDataParallel) else None
 
 
 def _model_device_type(model: nn.Module) -> str:
@@ -42,6 +50,11 @@ class GuardedOptimWrapper(OptimWrapper):
         **kwargs: ``optimizer``, ``accumulative_counts``, ``clip_grad`` as for
             ``OptimWrapper``; clipping happens after backward (and unscaling), before
             the step.
+
+    Under FSDP (``FlexibleRunner`` with ``FSDPStrategy``), where every process holds a
+    shard of each gradient, the clipping norm and the non-finite check are taken over
+    all processes, so every process clips by the same factor and skips (or stops at)
+    the same step.
     """
 
     def __init__(self, dtype: Optional[str] = None, nonfinite: str = 'raise', **kwargs):
@@ -56,12 +69,14 @@ class GuardedOptimWrapper(OptimWrapper):
         self.num_skipped = 0
         self.loss_scaler = None
         self._device_type = 'cpu'
+        self._sharded_model: Optional[nn.Module] = None
         if self.cast_dtype is torch.float16:
             self.loss_scaler = torch.amp.GradScaler()
 
     @contextmanager
     def optim_context(self, model: nn.Module):
         self._device_type = _model_device_type(model)
+        self._sharded_model = _sharded(model)
         with super().optim_context(model), torch.autocast(
                 device_type=self._device_type, dtype=self.cast_dtype or torch.float32,
                 enabled=self.cast_dtype is not None):
@@ -93,10 +108,21 @@ class GuardedOptimWrapper(OptimWrapper):
     def _grads_finite(self) -> bool:
         grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
                  if p.grad is not None]
-        if not grads:
-            return True
-        norms = torch._foreach_norm(grads)
-        return bool(torch.isfinite(torch.stack(norms)).all())
+        finite = (bool(torch.isfinite(torch.stack(torch._foreach_norm(grads))).all())
+                  if grads else True)
+        if self._sharded_model is not None and dist.is_initialized():
+            flag = torch.tensor([float(finite)], device=self._device_type)
+            dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+            finite = bool(flag.item())
+        return finite
+
+    def _clip_grad(self) -> None:
+        if (self._sharded_model is None
+                or self.clip_func is not torch.nn.utils.clip_grad_norm_):
+            return super()._clip_grad()
+        # The norm of the whole gradient, over every process's shards.
+        grad_norm = self._sharded_model.clip_grad_norm_(**self.clip_grad_kwargs)
+        self.message_hub.update_scalar(f'train/{self.grad_name}', float(grad_norm))
 
     def update_params(self, loss: torch.Tensor, step_kwargs: Optional[Dict] = None,
                       zero_kwargs: Optional[Dict] = None) -> None:

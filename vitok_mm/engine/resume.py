@@ -7,11 +7,15 @@ from typing import Optional
 
 
 def is_complete_checkpoint(path: str) -> bool:
-    """Whether ``path`` is a checkpoint that was completely written.
+    """Whether ``path`` is a checkpoint that was completely written: a file, or the
+    folder of per-process ``rank<r>.pth`` files that FSDP's sharded checkpoints are.
 
     torch.save writes a zip whose central directory comes last: a file cut short by a
     kill is not a valid zip.
     """
+    if osp.isdir(path):
+        parts = glob.glob(osp.join(path, 'rank*.pth'))
+        return bool(parts) and all(zipfile.is_zipfile(part) for part in parts)
     return osp.isfile(path) and zipfile.is_zipfile(path)
 
 
