@@ -1,4 +1,11 @@
-"""Entry points shared by the command-line tools and scripts."""
+"""Entry points shared by the command-line tools and scripts.
+
+``runner``: a config ready for a run, and its runner. ``inference``: a config for
+building a model alone.
+"""
+from .inference import build_inference_model, load_inference_config, load_view, reconstruct_images
 from .runner import build_runner, exit_process, load_config, shutdown_distributed
 
-__all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed']
+__all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed',
+           'build_inference_model', 'load_inference_config', 'load_view',
+           'reconstruct_images']
