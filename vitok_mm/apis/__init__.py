@@ -1,11 +1,13 @@
 """Entry points shared by the command-line tools and scripts.
 
 ``runner``: a config ready for a run, and its runner. ``inference``: a config for
-building a model alone.
+building a model alone. ``scoring``: reconstructions in a folder scored against their
+originals.
 """
 from .inference import build_inference_model, load_inference_config, load_view, reconstruct_images
 from .runner import build_runner, exit_process, load_config, shutdown_distributed
+from .scoring import SCORE_KEYS, load_pairs, pair_files, score_folders
 
 __all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed',
            'build_inference_model', 'load_inference_config', 'load_view',
-           'reconstruct_images']
+           'reconstruct_images', 'SCORE_KEYS', 'load_pairs', 'pair_files', 'score_folders']
