@@ -1,13 +1,17 @@
 """Entry points shared by the command-line tools and scripts.
 
 ``runner``: a config ready for a run, and its runner. ``inference``: a config for
-building a model alone. ``scoring``: reconstructions in a folder scored against their
-originals.
+building a model alone. ``quickstart`` / ``quickstart_video``: the quick starts, stage by
+stage. ``scoring``: reconstructions in a folder scored against their originals.
 """
 from .inference import build_inference_model, load_inference_config, load_view, reconstruct_images
+from .quickstart import QuickstartResult, results_table, run_quickstart
+from .quickstart_video import VideoQuickstartResult, run_video_quickstart
 from .runner import build_runner, exit_process, load_config, shutdown_distributed
 from .scoring import SCORE_KEYS, load_pairs, pair_files, score_folders
 
 __all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed',
            'build_inference_model', 'load_inference_config', 'load_view',
-           'reconstruct_images', 'SCORE_KEYS', 'load_pairs', 'pair_files', 'score_folders']
+           'reconstruct_images', 'QuickstartResult', 'results_table', 'run_quickstart',
+           'VideoQuickstartResult', 'run_video_quickstart', 'SCORE_KEYS', 'load_pairs',
+           'pair_files', 'score_folders']
