@@ -13,15 +13,14 @@ import sys
 from pathlib import Path
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.dataset import Compose
+from mmengine.config import DictAction
 from PIL import Image
 
+from vitok_mm.apis import build_inference_model, load_inference_config, reconstruct_images
 from vitok_mm.datasets import CorruptSampleError
 from vitok_mm.evaluation.functional import psnr
 from vitok_mm.evaluation.metrics import to_unit_range
-from vitok_mm.registry import MODELS
-from vitok_mm.utils import register_all_modules
+from vitok_mm.utils import CheckpointError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,35 +34,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_view(path: str, size: int) -> torch.Tensor:
-    """The evaluation view of an image (short side resized to ``size``, center crop), as
-    the configs' test pipelines make it: uint8 ``(3, size, size)``."""
-    pipeline = Compose([dict(type='LoadImage'), dict(type='ResizeShortSide', size=size),
-                        dict(type='CenterCrop', crop_size=size), dict(type='PackInputs')])
-    try:
-        return pipeline(dict(img_path=path))['inputs']
-    except CorruptSampleError as error:
-        raise SystemExit(str(error)) from None
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    register_all_modules()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = load_inference_config(args.config, args.cfg_options)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
     size = args.size or cfg.get('input_shape', (3, 256, 256))[-1]
-    model = MODELS.build(cfg.model).eval()
-    if args.checkpoint:
-        from mmengine.runner import load_checkpoint
-        load_checkpoint(model, args.checkpoint, map_location='cpu')
-    else:
+    try:
+        model = build_inference_model(cfg, args.checkpoint)
+    except (CheckpointError, FileNotFoundError) as error:
+        raise SystemExit(str(error)) from None
+    if not args.checkpoint:
         print('No --checkpoint: the model has random weights, so the reconstructions are noise.')
-    # The model's own data preprocessor turns uint8 into its input pixels.
-    batch = model.data_preprocessor(
-        dict(inputs=[load_view(path, size) for path in args.images]), False)['inputs']
-    with torch.no_grad():
-        recon = model.reconstruct(batch).clamp(-1, 1)
+    try:
+        batch, recon = reconstruct_images(model, args.images, size)
+    except CorruptSampleError as error:
+        raise SystemExit(str(error)) from None
     info = model.latent_info(batch.shape)
     print(f'latent: {info.tokens} tokens x {info.channels} channels, E = {info.E}')
     values = psnr(to_unit_range(recon), to_unit_range(batch))

@@ -1,11 +1,13 @@
 """Parameters and GFLOPs (MACs) against the paper's Tables 1, 3 and 5."""
-import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from vitok_mm.analysis import build_on_meta, count_complexity
+from vitok_mm.analysis import build_on_meta, count_complexity, input_shape_of
+from vitok_mm.apis import load_inference_config
 from vitok_mm.models import TOWER_SIZES, variant_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,39 +57,36 @@ def test_macs_include_attention():
     assert relative_error(result.macs, linear_only + attention) < 0.01
 
 
-def _load_tool():
-    path = REPO / 'tools/analysis_tools/get_flops.py'
-    spec = importlib.util.spec_from_file_location('get_flops', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_config_counts_with_overrides_and_a_bad_shape():
+    cfg = load_inference_config(str(REPO / 'configs/vitok/s-b_16_256p.py'))
+    model = build_on_meta(cfg.model)
+    result = count_complexity(model, input_shape_of(cfg))
+    assert round(result.params / 1e6, 1) == 128.7 and round(result.gflops, 1) == 34.7
+    assert model.latent_info(input_shape_of(cfg)).E == 4096
+    assert round(count_complexity(model, input_shape_of(cfg, [512, 512])).gflops, 1) == 160.7
+    large = load_inference_config(str(REPO / 'configs/vitok/s-b_16_256p.py'), {
+        'model.decoder.width': 1152, 'model.decoder.depth': 24, 'model.decoder.num_heads': 16})
+    assert round(count_complexity(build_on_meta(large.model), (3, 256, 256)).gflops, 1) == 113.3
+    with pytest.raises(ValueError, match='--shape takes H W'):
+        input_shape_of(cfg, [256])
 
 
-def test_get_flops_cli_prints_paper_numbers(capsys):
-    tool = _load_tool()
-    assert tool.main([str(REPO / 'configs/vitok/s-b_16_256p.py')]) == 0
-    out = capsys.readouterr().out
-    assert '128.7 M' in out
-    assert 'GFLOPs (MACs)' in out and '34.7' in out
-    assert 'E = 4096' in out
-    assert tool.main([str(REPO / 'configs/vitok/s-b_16_256p.py'), '--shape', '512', '512']) == 0
-    assert '160.7' in capsys.readouterr().out
+def test_stage2_config_counts_the_discriminator_apart():
+    cfg = load_inference_config(str(REPO / 'configs/vitok/s-b_16_256p_stage2.py'))
+    result = count_complexity(build_on_meta(cfg.model), input_shape_of(cfg))
+    assert round(result.params / 1e6, 1) == 128.7  # the tokenizer alone
+    assert round(result.training_only_params / 1e6, 1) == 24.0
+    assert round(result.gflops, 1) == 34.7  # the discriminator adds nothing to encode + decode
 
 
-def test_get_flops_cli_overrides_and_bad_shape(capsys):
-    tool = _load_tool()
-    config = str(REPO / 'configs/vitok/s-b_16_256p.py')
-    tool.main([config, '--cfg-options', 'model.decoder.width=1152', 'model.decoder.depth=24',
-               'model.decoder.num_heads=16'])
-    assert '113.3' in capsys.readouterr().out  # S-L/16
-    with pytest.raises(SystemExit, match='--shape takes H W'):
-        tool.main([config, '--shape', '256'])
-
-
-def test_stage2_config_counts_the_discriminator_apart(capsys):
-    tool = _load_tool()
-    assert tool.main([str(REPO / 'configs/vitok/s-b_16_256p_stage2.py')]) == 0
-    out = capsys.readouterr().out
-    assert re.search(r'^params\s+128\.7 M$', out, re.M)  # the tokenizer alone
-    assert re.search(r'\+ discriminator\s+24\.0 M \(training only\)', out)
-    assert '34.7' in out  # the discriminator adds nothing to encode + decode
+def test_get_flops_cli_prints_the_counts():
+    result = subprocess.run(
+        [sys.executable, str(REPO / 'tools/analysis_tools/get_flops.py'),
+         str(REPO / 'configs/vitok/s-b_16_256p_stage2.py')],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert re.search(r'^params\s+128\.7 M$', out, re.M)
+    assert re.search(r'^  \+ discriminator\s+24\.0 M \(training only\)$', out, re.M)
+    assert re.search(r'^GFLOPs \(MACs\)\s+34\.7$', out, re.M)
+    assert re.search(r'^latent\s+256 tokens x 16 channels \(grid 16x16\), E = 4096$', out, re.M)

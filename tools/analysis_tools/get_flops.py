@@ -11,10 +11,11 @@ models count in a second.
 import argparse
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
-from vitok_mm.analysis import build_on_meta, count_complexity
-from vitok_mm.analysis.config import input_shape_of
+from vitok_mm.analysis import build_on_meta, count_complexity, input_shape_of
+from vitok_mm.apis import load_inference_config
+from vitok_mm.utils.table import format_rows
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,9 +31,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = load_inference_config(args.config, args.cfg_options)
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
     model = build_on_meta(cfg.model)
     try:
         shape = input_shape_of(cfg, args.shape)
@@ -52,8 +54,7 @@ def main(argv=None) -> int:
     rows.append(('GFLOPs (MACs)', f'{result.gflops:.1f}'))
     for name, macs in result.macs_by_module.items():
         rows.append((f'  {name}', f'{macs / 1e9:.2f}'))
-    width = max(len(key) for key, _ in rows)
-    print('\n'.join(f'{key:<{width}}  {value}' for key, value in rows))
+    print(format_rows(rows))
     return 0
 
 

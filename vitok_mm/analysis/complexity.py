@@ -61,9 +61,17 @@ def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity
             module.backend = 'math'
     was_training = model.training
     model.eval()
+    # No output may require a gradient while counting: the counter's module tracker
+    # hooks the gradient of every such output and fails on a parameter returned as it
+    # is (a learned position embedding at its base grid). Grad mode itself stays on,
+    # building no graph, because without it vitok_mm's Linear runs float32 CPU inference
+    # through a oneDNN op that the counter has no rule for.
+    requires_grad = {p: p.requires_grad for p in model.parameters()}
+    for parameter in requires_grad:
+        parameter.requires_grad_(False)
     counter = FlopCounterMode(display=False, depth=2)
     try:
-        with torch.no_grad(), counter:
+        with torch.enable_grad(), counter:
             if hasattr(model, 'encode') and hasattr(model, 'decode'):
                 model.decode(model.encode(x).mode())
             else:
@@ -71,6 +79,8 @@ def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity
     finally:
         for module, backend in backends.items():
             module.backend = backend
+        for parameter, required in requires_grad.items():
+            parameter.requires_grad_(required)
         model.train(was_training)
     by_module = {
         name: sum(counts.values()) // 2

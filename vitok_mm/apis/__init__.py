@@ -1,6 +1,20 @@
-"""Entry points shared by the command-line tools and scripts."""
+"""Entry points shared by the command-line tools and scripts.
+
+``runner``: a config ready for a run, and its runner. ``testing``: a config's test sets
+in one ``MultiTestLoop``. ``inference``: a config for building a model alone.
+``quickstart`` / ``quickstart_video``: the quick starts, stage by stage. ``scoring``:
+reconstructions in a folder scored against their originals. ``samples``: the photos and
+clips bundled with installed packages, laid out as the quick starts' data.
+"""
+from .inference import build_inference_model, load_inference_config, load_view, reconstruct_images
+from .quickstart import QuickstartResult, results_table, run_quickstart
+from .quickstart_video import VideoQuickstartResult, run_video_quickstart
 from .runner import build_runner, exit_process, load_config, shutdown_distributed
+from .scoring import SCORE_KEYS, load_pairs, pair_files, score_folders
 from .testing import configure_test_sets
 
-__all__ = ['build_runner', 'configure_test_sets', 'exit_process', 'load_config',
-           'shutdown_distributed']
+__all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed',
+           'configure_test_sets', 'build_inference_model', 'load_inference_config',
+           'load_view', 'reconstruct_images', 'QuickstartResult', 'results_table',
+           'run_quickstart', 'VideoQuickstartResult', 'run_video_quickstart', 'SCORE_KEYS',
+           'load_pairs', 'pair_files', 'score_folders']
