@@ -11,8 +11,6 @@ InceptionV3) and sets whose data is missing are skipped with the reason. The tab
 saved as test_results.json and test_results.csv in the work dir.
 """
 import argparse
-import csv
-import json
 import os
 import os.path as osp
 import sys
@@ -20,17 +18,17 @@ import sys
 from mmengine.config import DictAction
 
 from vitok_mm.apis import (
-                           build_runner,
-                           configure_test_sets,
-                           exit_process,
-                           load_config,
-                           shutdown_distributed,
+    build_runner,
+    collect_test_results,
+    configure_test_sets,
+    exit_process,
+    load_config,
+    save_test_results,
+    shutdown_distributed,
 )
+from vitok_mm.apis.testing import format_test_results
 from vitok_mm.engine import is_complete_checkpoint
 from vitok_mm.utils import CheckpointError
-
-COLUMNS = ('rfid', 'ris', 'rfvd', 'psnr', 'ssim', 'lpips')
-LABELS = dict(rfid='rFID', ris='rIS', rfvd='rFVD', psnr='PSNR', ssim='SSIM', lpips='LPIPS')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -47,21 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def format_table(rows: dict) -> str:
-    header = ['set', 'images', *[LABELS[c] for c in COLUMNS]]
-    lines = [header]
-    for name, row in rows.items():
-        lines.append([name, str(row.get('num_images', '')),
-                      *['-' if row.get(c) is None else f'{row[c]:.4f}' for c in COLUMNS]])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = ['  '.join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines]
-    text.insert(1, '  '.join('-' * w for w in widths))
-    return '\n'.join(text)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
+    if not osp.exists(args.checkpoint):
         raise SystemExit(f'Checkpoint {args.checkpoint} does not exist.')
     if not is_complete_checkpoint(args.checkpoint):
         raise SystemExit(f'{args.checkpoint} is not a complete checkpoint (cut short while '
@@ -76,30 +62,15 @@ def main(argv=None) -> int:
         print(f'error: {error}', file=sys.stderr)
         shutdown_distributed(barrier=False)
         return 1
-    loop = runner.test_loop
-    notes += [f'{name}: skipped: {why}' for name, why in loop.skipped.items()]
-    rows = {}
-    for name, result in loop.results.items():
-        row = {key.split('/')[-1]: value for key, value in result.items()}
-        row['num_images'] = row.pop('num_samples')
-        rows[name] = row
-
+    rows, skipped = collect_test_results(runner.test_loop)
+    notes += skipped
     if runner.rank == 0:
-        print(format_table(rows))
+        print(format_test_results(rows))
         for note in notes:
             print(note)
-        os.makedirs(cfg.work_dir, exist_ok=True)
-        out_json = osp.join(cfg.work_dir, 'test_results.json')
-        with open(out_json, 'w') as f:
-            json.dump(dict(config=args.config, checkpoint=args.checkpoint, sets=rows,
-                           notes=notes), f, indent=2)
-        out_csv = osp.join(cfg.work_dir, 'test_results.csv')
-        with open(out_csv, 'w', newline='') as f:
-            writer = csv.writer(f)
-            writer.writerow(['set', 'num_images', *COLUMNS])
-            for name, row in rows.items():
-                writer.writerow([name, row.get('num_images'), *[row.get(c) for c in COLUMNS]])
-        print(f'results: {out_json}, {out_csv}')
+        paths = save_test_results(cfg.work_dir, rows, notes, config=args.config,
+                                  checkpoint=args.checkpoint)
+        print(f'results: {", ".join(paths)}')
     shutdown_distributed()
     return 0 if rows else 1
 

@@ -79,7 +79,7 @@ def test_stage2_loads_stage1_reporting_only_discriminator_keys_and_resumes(tmp_p
     assert set(final['param_schedulers']) == {'generator', 'discriminator'}
 
     crash = stage2_config(tmp_path / 'crash', samples, stage1, extra="""
-        custom_hooks = [dict(type='RandomStateHook'), dict(type='KillAtIteration', iteration=5)]
+        custom_hooks = [dict(type='KillAtIteration', iteration=5)]
     """)
     crashed = run_train(crash, str(tmp_path / 'resumed'))
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
@@ -119,7 +119,7 @@ def test_resume_without_a_checkpoint_starts_from_load_from(tmp_path, samples):
 def test_stage2_ddp_wraps_only_trainable_parts_and_keeps_ranks_identical(tmp_path, samples):
     stage1 = train_stage1(tmp_path, samples)
     config = stage2_config(tmp_path / 's2', samples, stage1, max_iters=3, extra="""
-        custom_hooks = [dict(type='RandomStateHook'), dict(type='SaveRankWeights')]
+        custom_hooks = [dict(type='SaveRankWeights')]
     """)
     result = run_train(config, str(tmp_path / 'run'), nproc=2)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -149,7 +149,7 @@ def test_resume_after_sigkill_equals_uninterrupted_run(tmp_path, samples):
     crash_dir = tmp_path / 'crash_cfg'
     crash_dir.mkdir()
     crash_config = write_config(crash_dir, samples, extra="""
-        custom_hooks = [dict(type='RandomStateHook'), dict(type='KillAtIteration', iteration=5)]
+        custom_hooks = [dict(type='KillAtIteration', iteration=5)]
     """)
     crashed = run_train(crash_config, str(tmp_path / 'resumed'))
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
@@ -220,7 +220,7 @@ def test_a_save_killed_half_way_exposes_no_checkpoint(tmp_path, samples, monkeyp
 
 def test_ddp_on_two_cpu_processes_keeps_ranks_identical(tmp_path, samples):
     config = write_config(tmp_path, samples, max_iters=3, extra="""
-        custom_hooks = [dict(type='RandomStateHook'), dict(type='SaveRankWeights')]
+        custom_hooks = [dict(type='SaveRankWeights')]
     """)
     result = run_train(config, str(tmp_path / 'run'), nproc=2)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -36,9 +36,8 @@ def video_config(folder, ucf_root, base='configs/quickstart/vitok_tiny_video.py'
                                            bad_sample='skip'))
         test_dataloader = val_dataloader
         train_cfg = dict(max_iters=4, val_interval=4)
-        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
-        custom_hooks = [dict(type='RandomStateHook'),
-                        dict(type='ReconstructionVisualizationHook', interval=4, num_images=2)]
+        default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2),
+                             visualization=dict(interval=4, num_images=2))
     ''') + textwrap.dedent(extra))
     return str(path)
 

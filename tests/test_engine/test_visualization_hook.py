@@ -41,8 +41,7 @@ def test_test_grid_is_the_comparison_of_the_first_outputs(tmp_path):
 
 def test_grids_written_during_training(tmp_path, samples):  # noqa: F811
     config = write_config(tmp_path, samples, max_iters=4, extra="""
-        custom_hooks = [dict(type='ReconstructionVisualizationHook', interval=2,
-                             num_images=3)]
+        default_hooks = dict(visualization=dict(interval=2, num_images=3))
     """)
     result = run_train(config, str(tmp_path / 'run'))
     assert result.returncode == 0, result.stderr[-2000:]

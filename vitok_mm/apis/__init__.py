@@ -11,10 +11,11 @@ from .quickstart import QuickstartResult, results_table, run_quickstart
 from .quickstart_video import VideoQuickstartResult, run_video_quickstart
 from .runner import build_runner, exit_process, load_config, shutdown_distributed
 from .scoring import SCORE_KEYS, load_pairs, pair_files, score_folders
-from .testing import configure_test_sets
+from .testing import collect_test_results, configure_test_sets, save_test_results
 
 __all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed',
-           'configure_test_sets', 'build_inference_model', 'load_inference_config',
+           'configure_test_sets', 'collect_test_results', 'save_test_results',
+           'build_inference_model', 'load_inference_config',
            'load_view', 'reconstruct_images', 'QuickstartResult', 'results_table',
            'run_quickstart', 'VideoQuickstartResult', 'run_video_quickstart', 'SCORE_KEYS',
            'load_pairs', 'pair_files', 'score_folders']

@@ -1,11 +1,7 @@
 from .checkpoint_hook import CheckpointHook
 from .progress_bar_hook import ProgressBarHook
 from .random_state_hook import RandomStateHook
-from .visualization_hook import (
-                                 ReconstructionVisualizationHook,
-                                 comparison_grid,
-                                 save_comparison_gif,
-)
+from .visualization_hook import ReconstructionVisualizationHook
 
 __all__ = ['CheckpointHook', 'ProgressBarHook', 'RandomStateHook',
-           'ReconstructionVisualizationHook', 'comparison_grid', 'save_comparison_gif']
+           'ReconstructionVisualizationHook']
