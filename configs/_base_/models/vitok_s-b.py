@@ -7,6 +7,10 @@
 #   norm_type='layernorm', mlp_type='gelu'|'geglu', qk_norm=True,
 #   abs_pos_embed='learned'|'sincos' (+ base_grid for 'learned'), rope=False,
 #   attn_backend='sdpa'|'xformers'|'math' (default 'auto'), grad_checkpointing=True.
+# Or the block itself, timm-style (registered layers; docs/architecture.md):
+#   block=dict(type='Block', attn=dict(type='Attention', qk_norm=True),
+#              mlp=dict(type='SwiGLU'|'GeGLU'|'Mlp'), norm=dict(type='RMSNorm'|'LayerNorm')),
+#   or block=dict(type='MyBlock', ...) registered by a plugin.
 model = dict(
     type='ViTok',
     data_preprocessor=dict(type='PixelPreprocessor'),  # uint8 -> [-1, 1]
