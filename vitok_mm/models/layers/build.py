@@ -75,6 +75,30 @@ def build_layer(cfg: Any, role: str, fixed: Optional[Dict[str, Any]] = None,
     return MODELS.build(layer_config(cfg, role, fixed, defaults, known))
 
 
+def shorthand_config(role: str, what: str, shorthand: Optional[str], cfg: Any,
+                     table: Dict[str, str], default: str) -> Any:
+    """The layer config meant by a ``<role>_type`` shorthand or a ``<role>`` config (at
+    most one); neither: the ``default`` shorthand's. ``table`` maps shorthands to
+    registered type names; ``what`` names the layer in messages (``'MLP'``, ``'norm'``).
+
+    Raises:
+        ValueError: both are given, or the shorthand is not in ``table``.
+    """
+    if cfg is not None:
+        if shorthand is not None:
+            raise ValueError(
+                f'{role}_type={shorthand!r} and {role}={cfg!r} both set the {what}; keep one '
+                f'({role}=dict(type=...) for a configured {what}, {role}_type for a shorthand).')
+        # A non-dict goes on as it is: layer_config rejects it with the fix.
+        return dict(cfg) if isinstance(cfg, dict) else cfg
+    shorthand = default if shorthand is None else shorthand
+    if shorthand not in table:
+        raise ValueError(
+            f'Unknown {role}_type {shorthand!r}; choose one of {tuple(table)} or give '
+            f'{role}=dict(type=...) with a registered {what}.')
+    return dict(type=table[shorthand])
+
+
 def _example(known: Iterable[str]) -> str:
     known = tuple(known)
     return known[0] if known else 'MyLayer'

@@ -13,7 +13,7 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 
-from .build import build_layer
+from .build import build_layer, shorthand_config
 from .linear import Linear
 
 #: ``mlp_type`` shorthand -> registered MLP.
@@ -124,19 +124,7 @@ def mlp_config(mlp_type: Optional[str] = None, mlp: Optional[dict] = None,
     Raises:
         ValueError: both are given, or ``mlp_type`` is not one of :data:`MLP_TYPES`.
     """
-    if mlp is not None:
-        if mlp_type is not None:
-            raise ValueError(
-                f'mlp_type={mlp_type!r} and mlp={mlp!r} both set the MLP; keep one '
-                '(mlp=dict(type=...) for a configured MLP, mlp_type for a shorthand).')
-        # A non-dict goes on as it is: layer_config rejects it with the fix.
-        return dict(mlp) if isinstance(mlp, dict) else mlp
-    mlp_type = default if mlp_type is None else mlp_type
-    if mlp_type not in MLP_TYPES:
-        raise ValueError(
-            f'Unknown mlp_type {mlp_type!r}; choose one of {tuple(MLP_TYPES)} or give '
-            'mlp=dict(type=...) with a registered MLP.')
-    return dict(type=MLP_TYPES[mlp_type])
+    return shorthand_config('mlp', 'MLP', mlp_type, mlp, MLP_TYPES, default)
 
 
 def build_mlp(mlp_type: str, dim: int, mlp_ratio: float) -> nn.Module:

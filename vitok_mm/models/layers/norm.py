@@ -16,7 +16,7 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 
-from .build import build_layer
+from .build import build_layer, shorthand_config
 
 #: ``norm_type`` shorthand -> registered norm.
 NORM_TYPES = {'rmsnorm': 'RMSNorm', 'layernorm': 'LayerNorm'}
@@ -68,19 +68,7 @@ def norm_config(norm_type: Optional[str] = None, norm: Optional[dict] = None,
     Raises:
         ValueError: both are given, or ``norm_type`` is not one of :data:`NORM_TYPES`.
     """
-    if norm is not None:
-        if norm_type is not None:
-            raise ValueError(
-                f'norm_type={norm_type!r} and norm={norm!r} both set the norm; keep one '
-                '(norm=dict(type=...) for a configured norm, norm_type for a shorthand).')
-        # A non-dict goes on as it is: layer_config rejects it with the fix.
-        return dict(norm) if isinstance(norm, dict) else norm
-    norm_type = default if norm_type is None else norm_type
-    if norm_type not in NORM_TYPES:
-        raise ValueError(
-            f'Unknown norm_type {norm_type!r}; choose one of {tuple(NORM_TYPES)} or give '
-            'norm=dict(type=...) with a registered norm.')
-    return dict(type=NORM_TYPES[norm_type])
+    return shorthand_config('norm', 'norm', norm_type, norm, NORM_TYPES, default)
 
 
 def build_norm(norm_type: str, dim: int, eps: float = 1e-6) -> nn.Module:
