@@ -82,3 +82,46 @@ def test_fsdp_trains_saves_and_resumes_to_equal_weights(config, tmp_path):
     register_all_modules(init_default_scope=False)
     model = MODELS.build(Config.fromfile(config).model)
     assert load_weights(model, tmp_path / 'straight' / 'iter_6.pth') == ([], [])
+
+
+PLUGIN = '''
+import torch
+from torch import nn
+from vitok_mm.registry import MODELS
+
+
+@MODELS.register_module()
+class NaNOnRankOne(nn.Module):
+    """A loss term that turns NaN on rank 1 only, from its `at`-th call."""
+    def __init__(self, at, loss_name='loss_nan'):
+        super().__init__()
+        self.at, self.calls, self.loss_name = at, 0, loss_name
+
+    def forward(self, pred, target, posterior=None):
+        self.calls += 1
+        value = (pred - target).abs().mean() * 0.0
+        bad = torch.distributed.get_rank() == 1 and self.calls >= self.at
+        return value + (float('nan') if bad else 0.0)
+'''
+
+
+def test_a_nonfinite_step_on_one_process_stops_every_process(config, tmp_path):
+    """GuardedOptimWrapper under FSDP: the NaN is on rank 1 only; both processes must
+    agree to stop (one stopping alone would leave the other in a collective)."""
+    (tmp_path / 'nan_plugin.py').write_text(PLUGIN)
+    child = tmp_path / 'nan.py'
+    child.write_text(textwrap.dedent(f'''
+        _base_ = ['{config}']
+        custom_imports = dict(imports=['nan_plugin'], allow_failed_imports=False)
+        model = dict(losses=[dict(type='L1Loss'), dict(type='NaNOnRankOne', at=2)])
+    '''))
+    command = [sys.executable, '-m', 'torch.distributed.run', '--standalone',
+               '--nproc_per_node=2', str(REPO / 'tools/train.py'), str(child),
+               '--launcher', 'pytorch', '--work-dir', str(tmp_path / 'run')]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, PYTHONPATH=f'{tmp_path}{os.pathsep}{REPO}'))
+    assert result.returncode != 0
+    # Rank 1 names its term, rank 0 the reason it stops too; neither waits for the other.
+    assert 'Non-finite loss at iteration 2: loss_nan=nan.' in result.stderr, \
+        result.stderr[-3000:]
+    assert 'Non-finite loss at iteration 2: on another process.' in result.stderr

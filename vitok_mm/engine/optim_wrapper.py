@@ -83,14 +83,19 @@ class GuardedOptimWrapper(OptimWrapper):
             yield
 
     # ------------------------------------------------------------------ the guard
-    def _nonfinite(self, what: str) -> bool:
-        """Raise, or record a skipped step; returns True when the step must be skipped."""
+    def _nonfinite(self, what: str, here: bool = True) -> bool:
+        """Raise, or record a skipped step; returns True when the step must be skipped.
+
+        ``here=False``: this process's value was finite, another process's was not.
+        """
         hub = MessageHub.get_current_instance()
         iteration = hub.get_info('iter')
         bad_terms = {k: float(v) for k, v in published_loss_terms().items()
                      if not torch.isfinite(torch.as_tensor(v)).all()}
         described = (', '.join(f'{k}={v}' for k, v in bad_terms.items())
                      or 'no single loss term; the gradients')
+        if not here:
+            described = 'on another process'
         where = f'iteration {iteration + 1}' if iteration is not None else 'this step'
         message = f'Non-finite {what} at {where}: {described}.'
         if self.nonfinite == 'raise':
@@ -105,16 +110,22 @@ class GuardedOptimWrapper(OptimWrapper):
         self.optimizer.zero_grad()
         return True
 
+    def _everywhere(self, finite: bool) -> bool:
+        """Whether ``finite`` holds on every process: they must all step, skip or stop
+        together (one that stops alone leaves the others waiting in a collective)."""
+        if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+            return finite
+        flag = torch.tensor([float(finite)], device=self._device_type)
+        dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+        return bool(flag.item())
+
     def _grads_finite(self) -> bool:
         grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
                  if p.grad is not None]
         finite = (bool(torch.isfinite(torch.stack(torch._foreach_norm(grads))).all())
                   if grads else True)
-        if self._sharded_model is not None and dist.is_initialized():
-            flag = torch.tensor([float(finite)], device=self._device_type)
-            dist.all_reduce(flag, op=dist.ReduceOp.MIN)
-            finite = bool(flag.item())
-        return finite
+        # DDP's gradients are the same on every process; FSDP's are shards.
+        return self._everywhere(finite) if self._sharded_model is not None else finite
 
     def _clip_grad(self) -> None:
         if (self._sharded_model is None
@@ -126,10 +137,11 @@ class GuardedOptimWrapper(OptimWrapper):
 
     def update_params(self, loss: torch.Tensor, step_kwargs: Optional[Dict] = None,
                       zero_kwargs: Optional[Dict] = None) -> None:
-        if not torch.isfinite(loss.detach()).all():
+        finite_here = bool(torch.isfinite(loss.detach()).all())
+        if not self._everywhere(finite_here):
             # Keep the accumulation count moving, so the schedule stays aligned.
             self._inner_count += 1
-            self._nonfinite('loss')
+            self._nonfinite('loss', here=finite_here is False)
             return
         self.backward(self.scale_loss(loss))
         if self.should_update():
