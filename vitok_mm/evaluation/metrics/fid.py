@@ -160,7 +160,7 @@ class FVDMetric(FrechetMetric):
 
     Args:
         i3d_weights: StyleGAN-V's TorchScript ``i3d_torchscript.pt`` or a state dict of
-            :class:`~vitok_mm.evaluation.i3d.InceptionI3d` (required).
+            :class:`~vitok_mm.feature_networks.InceptionI3d` (required).
         reference_cache: as for :class:`FIDMetric`.
     """
 
