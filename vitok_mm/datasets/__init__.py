@@ -6,6 +6,7 @@ from .file_list import FileListDataset, find_files
 from .image_dataset import IMAGE_EXTENSIONS, ImageDataset, find_images
 from .imagenet import ImageNet
 from .kinetics import Kinetics
+from .latent_dataset import LatentDataset
 from .mixed import WeightedMixDataset
 from .samplers import ResumableInfiniteSampler
 from .transforms import (
@@ -23,6 +24,7 @@ from .video_dataset import VIDEO_EXTENSIONS, VideoDataset, find_videos
 from .webdataset import WebDatasetImages
 
 __all__ = [
+    'LatentDataset',
     'COCOImages', 'FileListDataset', 'find_files', 'IMAGE_EXTENSIONS', 'ImageDataset',
     'find_images', 'ImageNet', 'WeightedMixDataset', 'ResumableInfiniteSampler',
     'CorruptSampleError', 'LoadImage', 'PackInputs', 'RandomResizedCrop', 'ResizeShortSide',

@@ -1,6 +1,6 @@
 from .backbones import ViTDecoder, ViTEncoder
 from .bottlenecks import DeterministicBottleneck, GaussianBottleneck
-from .data_preprocessors import PixelPreprocessor
+from .data_preprocessors import LatentPreprocessor, PixelPreprocessor
 from .discriminators import PatchGANDiscriminator, PerFrameDiscriminator, StyleGANDiscriminator
 from .layers import PatchEmbed, PixelHead
 from .losses import AdversarialLoss, CharbonnierLoss, KLLoss, L1Loss, L2Loss, LPIPSLoss
@@ -9,7 +9,8 @@ from .variants import TOWER_SIZES, Variant, parse_variant, variant_config
 
 __all__ = [
     'ViTEncoder', 'ViTDecoder', 'GaussianBottleneck', 'DeterministicBottleneck', 'PatchEmbed',
-    'PixelPreprocessor', 'CharbonnierLoss', 'KLLoss', 'L1Loss', 'L2Loss', 'LPIPSLoss',
+    'LatentPreprocessor', 'PixelPreprocessor', 'CharbonnierLoss', 'KLLoss', 'L1Loss', 'L2Loss',
+    'LPIPSLoss',
     'PixelHead', 'ViTok', 'ViTokGAN', 'LatentInfo', 'AdversarialLoss', 'PatchGANDiscriminator',
     'PerFrameDiscriminator', 'StyleGANDiscriminator', 'TOWER_SIZES', 'Variant', 'parse_variant',
     'variant_config',

@@ -26,6 +26,12 @@ def _sha256(path: str, size: int, mtime: float) -> str:
     return digest.hexdigest()
 
 
+def file_sha256(path: str) -> str:
+    """The SHA-256 hex digest of a file (remembered while its size and mtime stay)."""
+    stat = os.stat(path)
+    return _sha256(osp.abspath(path), stat.st_size, stat.st_mtime)
+
+
 def check_hash(path: str, expected_prefix: Optional[str] = None) -> None:
     """Check a file against the SHA-256 prefix in its name (or ``expected_prefix``).
 
@@ -37,8 +43,7 @@ def check_hash(path: str, expected_prefix: Optional[str] = None) -> None:
         if match is None:
             return
         expected_prefix = match.group(1)
-    stat = os.stat(path)
-    digest = _sha256(osp.abspath(path), stat.st_size, stat.st_mtime)
+    digest = file_sha256(path)
     if not digest.startswith(expected_prefix):
         raise ValueError(
             f'{path} has SHA-256 {digest[:len(expected_prefix)]}..., but '

@@ -1,3 +1,4 @@
+from .latent import LatentPreprocessor
 from .pixel import PixelPreprocessor
 
-__all__ = ['PixelPreprocessor']
+__all__ = ['LatentPreprocessor', 'PixelPreprocessor']
