@@ -37,7 +37,7 @@ __all__ = [
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
     'PARAM_SCHEDULERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS',
     'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'TASK_UTILS', 'METRICS',
-    'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS',
+    'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS', 'FUNCTIONS', 'DIFFUSION_SCHEDULERS',
 ]
 
 # Runtime: runners, loops, hooks, logging.
@@ -73,6 +73,12 @@ MODEL_WRAPPERS = Registry(
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=['vitok_mm.models'])
 TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=['vitok_mm.models'])
+# Diffusion processes (noise schedules, training targets) and the solvers that integrate
+# them, as mmagic's DIFFUSION_SCHEDULERS. A child of MODELS, so that a generator config
+# names them like any other part; "sampler" stays the word for data samplers.
+DIFFUSION_SCHEDULERS = Registry(
+    'diffusion scheduler', parent=MODELS, scope='vitok_mm_diffusion',
+    locations=['vitok_mm.models.diffusion'])
 
 # Evaluation and visualisation.
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['vitok_mm.evaluation'])
