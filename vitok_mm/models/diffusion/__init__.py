@@ -1,8 +1,18 @@
 """Diffusion processes and flow objectives (noise schedules, training targets) and the
 solvers that sample from them, for the generators in ``models/generators/``.
 
-Empty for now. Processes and solvers are plain modules built from configs; they get a
-registry of their own (as mmagic's ``DIFFUSION_SCHEDULERS``) declared in
-``vitok_mm/registry.py`` when the first one lands, so that "sampler" keeps meaning a data
-sampler (``DATA_SAMPLERS``).
+A process defines the noising and the training loss (``training_losses(model_fn, x0)``),
+and maps its timesteps to what the model sees (``model_time``) and to a noise level in
+``[0, 1]`` (``noise_level``): :class:`GaussianDiffusion` (DDPM, epsilon prediction,
+learned variance) and :class:`FlowMatching` (straight path, velocity prediction). A solver
+draws ``x0`` from noise with ``solver.sample(process, model_fn, noise)``: :class:`DDPM`
+and :class:`DDIM` for the Gaussian process, :class:`Euler` and :class:`Heun` for the flow.
+``model_fn(x, t)`` is any callable, e.g. a DiT wrapped by :func:`classifier_free_guidance`.
+
+Both kinds live in ``DIFFUSION_SCHEDULERS`` (as mmagic's), not ``DATA_SAMPLERS``: in this
+project "sampler" means a data sampler.
 """
+from .flow import FlowMatching
+from .gaussian import GaussianDiffusion, space_timesteps
+
+__all__ = ['GaussianDiffusion', 'space_timesteps', 'FlowMatching']
