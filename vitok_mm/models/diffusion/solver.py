@@ -1,0 +1,87 @@
+"""What every solver shares (its step count, the process it integrates), and
+:func:`build_solver`."""
+import sys
+from numbers import Integral
+from typing import Iterable, Iterator, Optional, Union
+
+import torch
+from mmengine.utils import ProgressBar
+
+from vitok_mm.registry import DIFFUSION_SCHEDULERS
+
+#: Lower-case name -> registered solver type, for :func:`build_solver`.
+SOLVER_NAMES = {'ddpm': 'DDPM', 'ddim': 'DDIM', 'euler': 'Euler', 'heun': 'Heun'}
+
+
+class Solver:
+    """Base of the solvers: draws ``x0`` from a process given a ``model_fn``.
+
+    Subclasses set ``process_type`` and implement :meth:`sample`:
+    ``sample(process, model_fn, noise (N, C, *grid), generator=None, progress=False)
+    -> x0``, float32 like ``noise``. ``model_fn(x, model_time) -> (N, output_channels(C),
+    *grid)``; its output is cast to float32, so the state stays float32 under autocast.
+    """
+
+    process_type: type = object
+
+    def __init__(self, num_steps: int):
+        if isinstance(num_steps, bool) or not isinstance(num_steps, Integral) or num_steps < 1:
+            raise ValueError(
+                f'num_steps of {type(self).__name__} must be an int >= 1, got {num_steps!r}.')
+        self.num_steps = int(num_steps)
+
+    @property
+    def num_function_evaluations(self) -> int:
+        """Calls to ``model_fn`` per :meth:`sample` (one per step unless overridden)."""
+        return self.num_steps
+
+    def check_process(self, process) -> None:
+        if isinstance(process, self.process_type):
+            return
+        fits = sorted(cls.__name__ for cls in _subclasses(Solver) if cls.__name__ in
+                      SOLVER_NAMES.values() and isinstance(process, cls.process_type))
+        raise ValueError(
+            f'{type(self).__name__} integrates a {self.process_type.__name__}, got a '
+            f'{type(process).__name__}; use one of {fits} with a {type(process).__name__}, '
+            f'or {type(self).__name__} with a {self.process_type.__name__}.')
+
+    @staticmethod
+    def steps(items: Iterable, progress: bool) -> Iterator:
+        """``items``, with a progress bar over them when ``progress``."""
+        items = list(items)
+        # The stream of now (mmengine's default is the one at its import).
+        bar = ProgressBar(len(items), file=sys.stdout) if progress else None
+        for item in items:
+            yield item
+            if bar is not None:
+                bar.update()
+
+    def sample(self, process, model_fn, noise: torch.Tensor,
+               generator: Optional[torch.Generator] = None,
+               progress: bool = False) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(num_steps={self.num_steps})'
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def build_solver(cfg_or_name: Union[str, dict], num_steps: Optional[int] = None) -> Solver:
+    """A solver from a name (``'ddpm'``, ``'ddim'``, ``'euler'``, ``'heun'``, any case) or
+    a config ``dict(type=..., **options)``; ``num_steps`` overrides the config's."""
+    cfg = dict(type=cfg_or_name) if isinstance(cfg_or_name, str) else dict(cfg_or_name)
+    name = cfg.get('type')
+    if not isinstance(name, str) or name.lower() not in SOLVER_NAMES:
+        raise ValueError(f'unknown solver {name!r}; choose one of '
+                         f'{sorted(SOLVER_NAMES)} (any case).')
+    cfg['type'] = SOLVER_NAMES[name.lower()]
+    if num_steps is not None:
+        cfg['num_steps'] = num_steps
+    # get(), not build(): under the default scope 'vitok_mm' a build looks in MODELS,
+    # which does not see the entries of its child DIFFUSION_SCHEDULERS.
+    return DIFFUSION_SCHEDULERS.get(cfg.pop('type'))(**cfg)
