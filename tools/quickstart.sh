@@ -3,7 +3,13 @@
 # ViTok on real data that ships inside installed packages (CPU).
 #   bash tools/quickstart.sh [tools/quickstart.py args...]          # images, ~8 minutes
 #   bash tools/quickstart.sh video [tools/quickstart_video.py args...]   # video, ~6 minutes
+#   bash tools/quickstart.sh dit [tools/quickstart_dit.py args...]       # a DiT on the
+#       image quick start's latents (run the image quick start first)
 source "$(dirname "${BASH_SOURCE[0]}")/setup_venv.sh"
+if [ "${1:-}" = "dit" ]; then
+    shift
+    exec "$PYTHON" tools/quickstart_dit.py "$@"
+fi
 if [ "${1:-}" = "video" ]; then
     shift
     exec "$PYTHON" tools/quickstart_video.py "$@"

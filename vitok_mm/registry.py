@@ -74,11 +74,11 @@ WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMENGINE_WEIGHT_INITIALIZERS, locations=['vitok_mm.models'])
 TASK_UTILS = Registry('task util', parent=MMENGINE_TASK_UTILS, locations=['vitok_mm.models'])
 # Diffusion processes (noise schedules, training targets) and the solvers that integrate
-# them, as mmagic's DIFFUSION_SCHEDULERS. A child of MODELS, so that a generator config
-# names them like any other part; "sampler" stays the word for data samplers.
+# them, as mmagic's DIFFUSION_SCHEDULERS: a registry of their own, so that "sampler" stays
+# the word for data samplers. Not a child of MODELS: under the default scope 'vitok_mm' a
+# build then looks here, not in MODELS, which does not see a child's entries.
 DIFFUSION_SCHEDULERS = Registry(
-    'diffusion scheduler', parent=MODELS, scope='vitok_mm_diffusion',
-    locations=['vitok_mm.models.diffusion'])
+    'diffusion scheduler', scope='vitok_mm', locations=['vitok_mm.models.diffusion'])
 
 # Evaluation and visualisation.
 METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['vitok_mm.evaluation'])

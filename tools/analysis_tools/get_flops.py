@@ -4,6 +4,12 @@
     python tools/analysis_tools/get_flops.py configs/vitok/s-b_16_256p.py --shape 512 512
     python tools/analysis_tools/get_flops.py configs/vitok_video/s-b_4x8_128p_16f.py \
         --shape 16 128 128
+    python tools/analysis_tools/get_flops.py configs/dit/dit-xl_s-b_16_256p.py   # a generator
+    python tools/analysis_tools/get_flops.py configs/dit/dit-xl_s-b_16_256p.py --shape 32 32
+
+For a generator (DiT) the count is one forward of the network on one latent (the
+config's ``latent_shape``; ``--shape`` gives the latent grid h w, or t h w), and the
+parameters are the trainable ones, with DiT's fixed sin-cos position table listed apart.
 
 The model is built on the meta device (no memory, no weights), so even L-sized
 models count in a second.
@@ -36,22 +42,40 @@ def main(argv=None) -> int:
     except FileNotFoundError as error:
         raise SystemExit(str(error)) from None
     model = build_on_meta(cfg.model)
+    generator = hasattr(model, 'generator') and hasattr(model, 'latent_shape')
     try:
-        shape = input_shape_of(cfg, args.shape)
+        if generator:
+            shape = tuple(model.latent_shape)
+            if args.shape:
+                if len(args.shape) != len(shape) - 1 or min(args.shape) < 1:
+                    raise ValueError(f'--shape takes the latent grid ({len(shape) - 1} '
+                                     f'positive sizes) for this generator; got {args.shape}.')
+                shape = (shape[0], *args.shape)
+        else:
+            shape = input_shape_of(cfg, args.shape)
         result = count_complexity(model, shape)
     except ValueError as error:  # a bad --shape: say so without a traceback
         raise SystemExit(str(error)) from None
     info = model.latent_info(shape) if hasattr(model, 'latent_info') else None
 
-    rows = [('config', args.config), ('input shape', 'x'.join(map(str, shape)))]
+    what = 'latent shape' if generator else 'input shape'
+    rows = [('config', args.config), (what, 'x'.join(map(str, shape)))]
     if info is not None:
         rows.append(('latent', f'{info.tokens} tokens x {info.channels} channels '
                                f'(grid {"x".join(map(str, info.grid))}), E = {info.E}'))
-    rows.append(('params', f'{result.params / 1e6:.1f} M'))
+    if generator:
+        rows.append(('params', f'{result.params / 1e6:.2f} M trainable'))
+        if result.fixed_params:
+            rows.append(('  + fixed positions', f'{result.fixed_params / 1e6:.2f} M (sin-cos, '
+                         f'= {(result.params + result.fixed_params) / 1e6:.2f} M as DiT '
+                         'counts)'))
+    else:
+        rows.append(('params', f'{result.params / 1e6:.1f} M'))
     if result.training_only_params:
         rows.append(('  + discriminator', f'{result.training_only_params / 1e6:.1f} M '
                                           '(training only)'))
-    rows.append(('GFLOPs (MACs)', f'{result.gflops:.1f}'))
+    rows.append(('GFLOPs (MACs)' + (' per forward' if generator else ''),
+                 f'{result.gflops:.1f}'))
     for name, macs in result.macs_by_module.items():
         rows.append((f'  {name}', f'{macs / 1e9:.2f}'))
     print(format_rows(rows))

@@ -23,6 +23,7 @@ class Complexity:
     macs: int
     macs_by_module: Dict[str, int]  # top-level submodules, by class name
     training_only_params: int = 0  # e.g. a stage-2 discriminator
+    fixed_params: int = 0  # values of fixed tables (DiT's sin-cos positions), not counted above
 
     @property
     def gflops(self) -> float:
@@ -43,9 +44,14 @@ def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity
 
     Args:
         model: a ViTok-like model with ``encode``/``decode`` (``forward`` otherwise),
-            on any device; the meta device is the fast choice.
-        input_shape: one sample, ``(C, H, W)`` or ``(C, T, H, W)``.
+            or a latent generator (``LatentDiffusion``: one forward of its network, the
+            unit of training and of each solver step), on any device; the meta device
+            is the fast choice.
+        input_shape: one sample, ``(C, H, W)`` or ``(C, T, H, W)`` (a generator's: its
+            latent shape).
     """
+    if hasattr(model, 'generator') and hasattr(model, 'latent_shape'):
+        return _generator_complexity(model.generator, input_shape)
     discriminator = getattr(model, 'discriminator', None)
     training_only = (sum(p.numel() for p in discriminator.parameters())
                      if isinstance(discriminator, nn.Module) else 0)
@@ -89,3 +95,33 @@ def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity
     }
     return Complexity(params=params, macs=counter.get_total_flops() // 2,
                       macs_by_module=by_module, training_only_params=training_only)
+
+
+def _generator_complexity(network: nn.Module, latent_shape: Sequence[int]) -> Complexity:
+    """Trainable parameters and MACs of one forward of a latent generator's network."""
+    device = next(network.parameters()).device
+    x = torch.zeros((1, *latent_shape), device=device)
+    t = torch.zeros(1, device=device)
+    labels = torch.zeros(1, dtype=torch.long, device=device)
+    backends = {m: m.backend for m in network.modules()
+                if hasattr(m, 'backend') and hasattr(m, 'qkv')}
+    for module in backends:
+        module.backend = 'math'
+    was_training = network.training
+    network.eval()
+    counter = FlopCounterMode(display=False, depth=2)
+    try:
+        with torch.no_grad(), counter:
+            network(x, t, labels)
+    finally:
+        for module, backend in backends.items():
+            module.backend = backend
+        network.train(was_training)
+    by_module = {name: sum(counts.values()) // 2
+                 for name, counts in counter.get_flop_counts().items()
+                 if name != 'Global' and '.' not in name}
+    fixed = network.fixed_position_count(latent_shape) \
+        if hasattr(network, 'fixed_position_count') else 0
+    return Complexity(params=sum(p.numel() for p in network.parameters() if p.requires_grad),
+                      macs=counter.get_total_flops() // 2, macs_by_module=by_module,
+                      fixed_params=fixed)

@@ -38,13 +38,8 @@ def build_inference_model(cfg: Config, checkpoint: Optional[str] = None) -> nn.M
         vitok_mm.utils.CheckpointError: the file is no checkpoint, or its keys or shapes
             do not fit the model (strict loading).
     """
-    from vitok_mm.registry import MODELS
-    from vitok_mm.utils import load_weights, register_all_modules
-    register_all_modules()
-    model = MODELS.build(cfg.model).eval()
-    if checkpoint:
-        load_weights(model, checkpoint, strict=True)
-    return model
+    from vitok_mm.models.builder import build_model
+    return build_model(cfg.model, checkpoint)
 
 
 def load_view(path: str, size: int) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """The latents of a cache written by ``tools/extract_latents.py``, for generators."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -26,6 +26,7 @@ class LatentDataset(Dataset):
             sampler gives one (``ResumableInfiniteSampler``), else by the index.
         in_memory: load every shard at start (fast draws; the cache must fit in memory).
             ``False`` opens shards on demand and keeps ``max_open_shards`` of them.
+        indices: only the first ``indices`` latents (an int), e.g. a validation subset.
 
     Items: ``dict(inputs=(c, [t,] h, w) float32, data_samples=BaseDataElement(label=...,
     sample_idx=...))``. ``metainfo`` holds the tokenizer ``fingerprint``, the
@@ -33,7 +34,7 @@ class LatentDataset(Dataset):
     """
 
     def __init__(self, cache: str, sample_posterior: bool = False, in_memory: bool = True,
-                 max_open_shards: int = 8):
+                 max_open_shards: int = 8, indices: Optional[int] = None):
         self.cache = cache
         self.manifest = read_manifest(cache)
         if sample_posterior and self.manifest['store'] != 'moments':
@@ -43,6 +44,11 @@ class LatentDataset(Dataset):
         self.sample_posterior = sample_posterior
         self.shard_size = int(self.manifest['shard_size'])
         self.length = int(self.manifest['count'])
+        if indices is not None:
+            if not isinstance(indices, int) or indices < 1:
+                raise ValueError(f'indices must be a positive int (the first n latents), got '
+                                 f'{indices!r}.')
+            self.length = min(self.length, indices)
         self.max_open_shards = max_open_shards
         self._open: 'OrderedDict[int, Dict[str, np.ndarray]]' = OrderedDict()
         self.in_memory = in_memory

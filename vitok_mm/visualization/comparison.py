@@ -51,29 +51,50 @@ def save_comparison_gif(path: str, originals: torch.Tensor, recons: torch.Tensor
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
 
 
-def save_image_rows(path: str, rows: Sequence[torch.Tensor], zoom: int = 3) -> None:
-    """Rows of images side by side (e.g. originals, then each model's reconstructions),
-    saved at ``path`` ``zoom`` times larger (nearest neighbour).
-
-    ``rows``: tensors ``(N, 3, H, W)`` in [-1, 1], all of one shape -> an image of
-    ``(len(rows) * H * zoom, N * W * zoom)`` pixels, each pixel rounded to 8 bits.
+def image_rows(rows: Sequence[torch.Tensor]) -> np.ndarray:
+    """Rows of images side by side: ``(N, 3, H, W)`` tensors in [-1, 1], all of one shape
+    -> ``(len(rows) * H, N * W, 3)`` uint8, each pixel rounded to 8 bits.
 
     Raises:
-        ValueError: for no rows, rows that are not ``(N, 3, H, W)`` of one shape, or
-            ``zoom < 1``.
+        ValueError: for no rows, or rows that are not ``(N, 3, H, W)`` of one shape.
     """
     if not rows:
-        raise ValueError('save_image_rows needs at least one row of images.')
+        raise ValueError('image rows need at least one row of images.')
     shapes = {tuple(row.shape) for row in rows}
     if len(shapes) != 1 or len(next(iter(shapes))) != 4 or next(iter(shapes))[1] != 3:
-        raise ValueError('save_image_rows takes rows of (N, 3, H, W) images of one shape, '
+        raise ValueError('image rows are (N, 3, H, W) images of one shape, '
                          f'got shapes {[tuple(row.shape) for row in rows]}.')
-    if zoom < 1:
-        raise ValueError(f'zoom must be >= 1, got {zoom}.')
     # [-1, 1] -> [0, 1] -> 8-bit levels, as the reconstruction metrics score them.
     unit = [((row.float() + 1) / 2).clamp(0, 1) for row in rows]
     grid = torch.cat([torch.cat(list(row), dim=2) for row in unit], dim=1)
-    grid = (grid * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+    return (grid * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def save_image_rows(path: str, rows: Sequence[torch.Tensor], zoom: int = 3) -> None:
+    """:func:`image_rows` saved at ``path`` ``zoom`` times larger (nearest neighbour).
+
+    Raises:
+        ValueError: as :func:`image_rows`, or ``zoom < 1``.
+    """
+    if zoom < 1:
+        raise ValueError(f'zoom must be >= 1, got {zoom}.')
+    grid = image_rows(rows)
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     Image.fromarray(grid).resize((grid.shape[1] * zoom, grid.shape[0] * zoom),
                                  Image.NEAREST).save(path)
+
+
+def latent_preview(latents: torch.Tensor, size: int = 64) -> torch.Tensor:
+    """A look at latents without a tokenizer: their first three channels (of the
+    generator's normalised latents, ~unit variance), ``/3`` into [-1, 1], enlarged.
+
+    ``(N, c, h, w)`` -> ``(N, 3, size, size * w / h)`` in [-1, 1]; fewer than three
+    channels are repeated.
+    """
+    shown = latents.float()[:, :3]
+    if shown.shape[1] < 3:
+        shown = shown.repeat(1, 3, 1, 1)[:, :3]
+    height = size
+    width = max(1, round(size * shown.shape[-1] / shown.shape[-2]))
+    shown = torch.nn.functional.interpolate(shown, size=(height, width), mode='nearest')
+    return (shown / 3).clamp(-1, 1)

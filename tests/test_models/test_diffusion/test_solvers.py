@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 from vitok_mm.models.diffusion import (
     DDIM,
@@ -17,7 +18,7 @@ from vitok_mm.models.diffusion import (
     build_solver,
     space_timesteps,
 )
-from vitok_mm.registry import DIFFUSION_SCHEDULERS, MODELS
+from vitok_mm.registry import DIFFUSION_SCHEDULERS
 
 MU, S = 0.5, 0.7  # the data: x0 ~ N(MU, S^2) per element
 SHAPE = (25_000, 2, 2, 2)  # 2e5 elements
@@ -205,7 +206,10 @@ def test_build_solver(cfg, num_steps, expected):
 def test_solvers_and_processes_are_registered():
     assert {'GaussianDiffusion', 'FlowMatching', 'DDPM', 'DDIM', 'Euler', 'Heun'} <= set(
         DIFFUSION_SCHEDULERS.module_dict)
-    assert isinstance(MODELS.build(dict(type='vitok_mm_diffusion.Heun', num_steps=5)), Heun)
+    # Under the project's default scope a config builds them by their bare names.
+    with DefaultScope.overwrite_default_scope('vitok_mm'):
+        assert isinstance(DIFFUSION_SCHEDULERS.build(dict(type='Heun', num_steps=5)), Heun)
+        assert isinstance(DIFFUSION_SCHEDULERS.build(dict(type='FlowMatching')), FlowMatching)
 
 
 def test_unknown_solver_name_lists_the_choices():

@@ -1,7 +1,9 @@
 from .checkpoint_hook import CheckpointHook
+from .generation_visualization_hook import GenerationVisualizationHook
+from .latent_cache_check_hook import LatentCacheCheckHook
 from .progress_bar_hook import ProgressBarHook
 from .random_state_hook import RandomStateHook
 from .visualization_hook import ReconstructionVisualizationHook
 
-__all__ = ['CheckpointHook', 'ProgressBarHook', 'RandomStateHook',
-           'ReconstructionVisualizationHook']
+__all__ = ['CheckpointHook', 'GenerationVisualizationHook', 'LatentCacheCheckHook',
+           'ProgressBarHook', 'RandomStateHook', 'ReconstructionVisualizationHook']

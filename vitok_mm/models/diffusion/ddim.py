@@ -1,13 +1,12 @@
 """Denoising diffusion implicit models (DDIM) on a Gaussian diffusion."""
 import math
-from typing import Optional
 
 import torch
 
 from vitok_mm.registry import DIFFUSION_SCHEDULERS
 
 from .gaussian import GaussianDiffusion
-from .solver import Solver
+from .solver import Generators, Solver, standard_normal
 
 
 @DIFFUSION_SCHEDULERS.register_module()
@@ -32,7 +31,7 @@ class DDIM(Solver):
         self.eta = eta
 
     def sample(self, process: GaussianDiffusion, model_fn, noise: torch.Tensor,
-               generator: Optional[torch.Generator] = None,
+               generator: Generators = None,
                progress: bool = False) -> torch.Tensor:
         self.check_process(process)
         process = process.respace(self.num_steps)
@@ -46,8 +45,7 @@ class DDIM(Solver):
             sigma = self.eta * math.sqrt((1 - ab_prev) / (1 - ab) * (1 - ab / ab_prev))
             x = math.sqrt(ab_prev) * x0 + math.sqrt(1 - ab_prev - sigma ** 2) * eps
             if sigma > 0:
-                x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device,
-                                            dtype=x.dtype)
+                x = x + sigma * standard_normal(x, generator)
         return x
 
     def __repr__(self) -> str:

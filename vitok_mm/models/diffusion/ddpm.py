@@ -1,12 +1,11 @@
 """Ancestral sampling of a Gaussian diffusion (DDPM)."""
-from typing import Optional
 
 import torch
 
 from vitok_mm.registry import DIFFUSION_SCHEDULERS
 
 from .gaussian import GaussianDiffusion
-from .solver import Solver
+from .solver import Generators, Solver, standard_normal
 
 
 @DIFFUSION_SCHEDULERS.register_module()
@@ -25,7 +24,7 @@ class DDPM(Solver):
         super().__init__(num_steps)
 
     def sample(self, process: GaussianDiffusion, model_fn, noise: torch.Tensor,
-               generator: Optional[torch.Generator] = None,
+               generator: Generators = None,
                progress: bool = False) -> torch.Tensor:
         self.check_process(process)
         process = process.respace(self.num_steps)
@@ -35,5 +34,5 @@ class DDPM(Solver):
             out = process.p_mean_variance(model_fn(x, process.model_time(t)).float(), x, t)
             if i == 0:
                 return out['mean']
-            z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+            z = standard_normal(x, generator)
             x = out['mean'] + torch.exp(0.5 * out['log_variance']) * z

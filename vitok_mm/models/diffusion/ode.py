@@ -1,12 +1,11 @@
 """Euler and Heun integration of the flow-matching ODE from noise (t = 1) to data (t = 0)."""
-from typing import Optional
 
 import torch
 
 from vitok_mm.registry import DIFFUSION_SCHEDULERS
 
 from .flow import FlowMatching
-from .solver import Solver
+from .solver import Generators, Solver
 
 
 class _FlowODESolver(Solver):
@@ -29,7 +28,7 @@ class Euler(_FlowODESolver):
         super().__init__(num_steps)
 
     def sample(self, process: FlowMatching, model_fn, noise: torch.Tensor,
-               generator: Optional[torch.Generator] = None,
+               generator: Generators = None,
                progress: bool = False) -> torch.Tensor:
         self.check_process(process)
         grid = process.time_grid(self.num_steps, device=noise.device)
@@ -57,7 +56,7 @@ class Heun(_FlowODESolver):
         return 2 * self.num_steps - 1
 
     def sample(self, process: FlowMatching, model_fn, noise: torch.Tensor,
-               generator: Optional[torch.Generator] = None,
+               generator: Generators = None,
                progress: bool = False) -> torch.Tensor:
         self.check_process(process)
         grid = process.time_grid(self.num_steps, device=noise.device)

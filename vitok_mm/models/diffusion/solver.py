@@ -2,7 +2,7 @@
 :func:`build_solver`."""
 import sys
 from numbers import Integral
-from typing import Iterable, Iterator, Optional, Union
+from typing import Iterable, Iterator, Optional, Sequence, Union
 
 import torch
 from mmengine.utils import ProgressBar
@@ -13,12 +13,31 @@ from vitok_mm.registry import DIFFUSION_SCHEDULERS
 SOLVER_NAMES = {'ddpm': 'DDPM', 'ddim': 'DDIM', 'euler': 'Euler', 'heun': 'Heun'}
 
 
+Generators = Union[None, torch.Generator, Sequence[torch.Generator]]
+
+
+def standard_normal(like: torch.Tensor, generator: Generators = None) -> torch.Tensor:
+    """Noise shaped like ``like`` (float32 on its device), drawn with ``generator``; with
+    one generator per row (a sequence of ``N``), row ``i`` comes from ``generator[i]``
+    alone, so a sample's noise does not depend on the batch it is in. Generators live on
+    the CPU; the noise is moved to ``like``'s device."""
+    if isinstance(generator, (list, tuple)):
+        if len(generator) != like.shape[0]:
+            raise ValueError(f'{len(generator)} generators for a batch of {like.shape[0]}.')
+        rows = [torch.randn(like.shape[1:], generator=g, device=g.device) for g in generator]
+        return torch.stack(rows).to(like.device, torch.float32)
+    device = generator.device if generator is not None else like.device
+    return torch.randn(like.shape, generator=generator, device=device).to(like.device,
+                                                                         torch.float32)
+
+
 class Solver:
     """Base of the solvers: draws ``x0`` from a process given a ``model_fn``.
 
     Subclasses set ``process_type`` and implement :meth:`sample`:
     ``sample(process, model_fn, noise (N, C, *grid), generator=None, progress=False)
-    -> x0``, float32 like ``noise``. ``model_fn(x, model_time) -> (N, output_channels(C),
+    -> x0``, float32 like ``noise``; ``generator`` may be one per sample
+    (:func:`standard_normal`). ``model_fn(x, model_time) -> (N, output_channels(C),
     *grid)``; its output is cast to float32, so the state stays float32 under autocast.
     """
 
@@ -57,7 +76,7 @@ class Solver:
                 bar.update()
 
     def sample(self, process, model_fn, noise: torch.Tensor,
-               generator: Optional[torch.Generator] = None,
+               generator: Generators = None,
                progress: bool = False) -> torch.Tensor:
         raise NotImplementedError
 

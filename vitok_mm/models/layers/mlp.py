@@ -99,20 +99,25 @@ class GeGLU(GatedMlp):
 class Mlp(nn.Module):
     """Classic ViT MLP ``GELU(x W_1) W_2``; ``hidden_dim`` defaults to ``int(mlp_ratio * dim)``.
 
+    ``approximate='tanh'`` is the tanh GELU of DiT's MLP (``'none'``: the exact one).
+
     Shapes: ``(..., dim) -> (..., dim)``.
     """
 
     def __init__(self, dim: int, hidden_dim: Optional[int] = None, bias: bool = True,
-                 mlp_ratio: float = 4.0):
+                 mlp_ratio: float = 4.0, approximate: str = 'none'):
         super().__init__()
         _check_sizes(type(self), dim, hidden_dim, mlp_ratio)
+        if approximate not in ('none', 'tanh'):
+            raise ValueError(f"Mlp approximate must be 'none' or 'tanh', got {approximate!r}.")
         if hidden_dim is None:
             hidden_dim = int(mlp_ratio * dim)
+        self.approximate = approximate
         self.fc1 = Linear(dim, hidden_dim, bias=bias)
         self.fc2 = Linear(hidden_dim, dim, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(F.gelu(self.fc1(x)))
+        return self.fc2(F.gelu(self.fc1(x), approximate=self.approximate))
 
 
 def mlp_config(mlp_type: Optional[str] = None, mlp: Optional[dict] = None,

@@ -40,6 +40,8 @@ class Transformer(nn.Module):
         base_grid: token grid a learned table is made for (needed for ``'learned'``).
         grad_checkpointing: recompute each block in the backward pass (activation
             checkpointing) to trade compute for memory.
+        final_norm: end with the tower's norm (default). ``False`` for towers whose head
+            normalises itself (DiT's modulated final layer).
 
     Shapes: ``x (N, L, width)``, ``grid`` with ``prod(grid) == L``, optional ``cond``
     passed to every block -> ``(N, L, width)``.
@@ -52,7 +54,7 @@ class Transformer(nn.Module):
                  rope: bool = True, rope_theta: float = 10000.0,
                  abs_pos_embed: Optional[str] = None, base_grid: Optional[Sequence[int]] = None,
                  grad_checkpointing: bool = False, block: Optional[dict] = None,
-                 norm: Optional[dict] = None):
+                 norm: Optional[dict] = None, final_norm: bool = True):
         super().__init__()
         if width < 1 or depth < 1:
             raise ValueError(f'width and depth must be positive, got width={width}, depth={depth}.')
@@ -66,7 +68,7 @@ class Transformer(nn.Module):
                        mlp_type=mlp_type, qk_norm=qk_norm, qkv_bias=qkv_bias,
                        attn_backend=attn_backend),
             defaults=dict(mlp_ratio=mlp_ratio), known=('Block', ))
-        final_norm = norm_config(block.get('norm_type'), block.get('norm'))
+        final_norm_cfg = norm_config(block.get('norm_type'), block.get('norm'))
         self.num_axes = num_axes
         self.grad_checkpointing = grad_checkpointing
         head_dim = head_dim_of(width, num_heads)
@@ -82,8 +84,8 @@ class Transformer(nn.Module):
         elif abs_pos_embed == 'sincos':
             sincos_position_embedding((2,) * num_axes, width)  # validates the width early
         self.blocks = nn.ModuleList([MODELS.build(copy.deepcopy(block)) for _ in range(depth)])
-        self.norm = build_layer(final_norm, 'norm', fixed=dict(dim=width),
-                                known=NORM_TYPES.values())
+        self.norm = build_layer(final_norm_cfg, 'norm', fixed=dict(dim=width),
+                                known=NORM_TYPES.values()) if final_norm else nn.Identity()
 
     def forward(self, x: torch.Tensor, grid: Sequence[int],
                 cond: Optional[torch.Tensor] = None) -> torch.Tensor:

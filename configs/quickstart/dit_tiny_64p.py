@@ -1,0 +1,64 @@
+# A tiny class-conditional DiT trained on the CPU in minutes on latents of the image
+# quick start's stage-1 tokenizer (32 channels on an 8x8 grid): 16 classes, one per
+# training photo, 64 cached views each. Flow matching (logit-normal times), Heun-25,
+# bf16, EMA with decay 0.995 (the run is ~1k steps, not 400k).
+#   bash tools/quickstart.sh dit
+_base_ = [
+    '../_base_/schedules/quickstart_cpu.py',
+    '../_base_/default_runtime.py',
+]
+
+latent_cache = 'work_dirs/quickstart_dit/latents/train'
+model = dict(
+    type='LatentDiffusion',
+    generator=dict(type='DiT', size=None, width=192, depth=6, num_heads=6, patch_size=1,
+                   class_dropout=0.1),
+    diffusion=dict(type='FlowMatching', time_sampling='logit_normal'),
+    latent_shape=(32, 8, 8),
+    num_classes=16,
+    data_preprocessor=dict(type='LatentPreprocessor', num_channels=32, cache=latent_cache),
+    solver=dict(type='Heun', num_steps=25),
+)
+
+max_iters = 1000
+optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=100),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=max_iters,
+         T_max=max_iters - 100, eta_min_ratio=0.05),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=0,
+    sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
+    dataset=dict(type='LatentDataset', cache=latent_cache),
+)
+# Validation: one sample per cached latent of a fresh set of views (the quick start makes
+# them), scored in latent space against those views.
+val_dataloader = dict(
+    batch_size=64,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='LatentDataset', cache='work_dirs/quickstart_dit/latents/reference'),
+)
+val_evaluator = [
+    dict(type='LatentFrechetMetric', num_components=64),
+    dict(type='LatentProbeMetric'),
+]
+tokenizer = dict(config='configs/quickstart/vitok_tiny_64p.py',
+                 checkpoint='work_dirs/quickstart/stage1/iter_2200.pth')
+
+custom_hooks = [
+    dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=5e-3,
+         update_buffers=False, priority=49),
+]
+default_hooks = dict(
+    logger=dict(interval=100),
+    checkpoint=dict(interval=250, max_keep_ckpts=2),
+    latent_check=dict(type='LatentCacheCheckHook'),
+    visualization=dict(_delete_=True, type='GenerationVisualizationHook', interval=0,
+                       num_classes=16, samples_per_class=2, cfg_scale=1.5),
+)
+randomness = dict(seed=0, deterministic=True)
