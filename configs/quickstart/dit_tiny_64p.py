@@ -47,6 +47,8 @@ val_evaluator = [
     dict(type='LatentFrechetMetric', num_components=64),
     dict(type='LatentProbeMetric'),
 ]
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
 tokenizer = dict(config='configs/quickstart/vitok_tiny_64p.py',
                  checkpoint='work_dirs/quickstart/stage1/iter_2200.pth')
 

@@ -39,6 +39,8 @@ def build_inference_model(cfg: Config, checkpoint: Optional[str] = None) -> nn.M
             do not fit the model (strict loading).
     """
     from vitok_mm.models.builder import build_model
+    from vitok_mm.utils import register_all_modules
+    register_all_modules()  # callers go on to build datasets and transforms by bare names
     return build_model(cfg.model, checkpoint)
 
 

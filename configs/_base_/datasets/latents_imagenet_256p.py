@@ -22,3 +22,5 @@ val_evaluator = [
     dict(type='LatentFrechetMetric', num_components=64),
     dict(type='LatentProbeMetric'),
 ]
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
