@@ -3,7 +3,8 @@
 ``runner``: a config ready for a run, and its runner. ``testing``: a config's test sets
 in one ``MultiTestLoop``. ``inference``: a config for building a model alone.
 ``quickstart`` / ``quickstart_video``: the quick starts, stage by stage. ``scoring``:
-reconstructions in a folder scored against their originals. ``latents``: a dataset
+reconstructions in a folder scored against their originals, generated samples in a
+``samples.npz`` against reference statistics. ``latents``: a dataset
 encoded once into a latent cache for generators. ``samples``: the photos and
 clips bundled with installed packages, laid out as the quick starts' data.
 """
@@ -12,7 +13,7 @@ from .latents import extract_latents
 from .quickstart import QuickstartResult, results_table, run_quickstart
 from .quickstart_video import VideoQuickstartResult, run_video_quickstart
 from .runner import build_runner, exit_process, load_config, shutdown_distributed
-from .scoring import SCORE_KEYS, load_pairs, pair_files, score_folders
+from .scoring import SCORE_KEYS, load_pairs, pair_files, score_folders, score_samples
 from .testing import collect_test_results, configure_test_sets, save_test_results
 
 __all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed',
@@ -20,4 +21,4 @@ __all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed'
            'build_inference_model', 'load_inference_config',
            'load_view', 'reconstruct_images', 'QuickstartResult', 'results_table',
            'run_quickstart', 'VideoQuickstartResult', 'run_video_quickstart', 'SCORE_KEYS',
-           'load_pairs', 'pair_files', 'score_folders', 'extract_latents']
+           'load_pairs', 'pair_files', 'score_folders', 'score_samples', 'extract_latents']

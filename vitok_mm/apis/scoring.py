@@ -1,4 +1,6 @@
-"""Scoring reconstructions against originals from two folders: PSNR, SSIM, LPIPS, rFID, rIS.
+"""Scoring from files: reconstructions against originals in two folders (PSNR, SSIM,
+LPIPS, rFID, rIS), and generated samples in a ``samples.npz`` against reference
+statistics (gFID, gIS).
 
 Images are paired by relative path without extension (``a/b.jpg`` with ``a/b.png``),
 compared as they are (8-bit RGB, no resizing), and scored with the training-time
@@ -10,10 +12,18 @@ import time
 from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
+from mmengine.utils import ProgressBar
 
 from vitok_mm.datasets import CorruptSampleError, find_images
 from vitok_mm.datasets.transforms import LoadImage
-from vitok_mm.evaluation import FIDMetric, LPIPSMetric, ReconstructionMetric, split_available
+from vitok_mm.evaluation import (
+    FIDMetric,
+    GenerationFIDMetric,
+    LPIPSMetric,
+    ReconstructionMetric,
+    split_available,
+)
+from vitok_mm.utils.samples_npz import check_samples_npz, iter_sample_batches
 
 #: The scores :func:`score_folders` reports, in order.
 SCORE_KEYS = ('psnr', 'ssim', 'lpips', 'rfid', 'ris')
@@ -132,4 +142,55 @@ def score_folders(gt_dir: str, recon_dir: str, inception_weights: Optional[str] 
     return results
 
 
-__all__ = ['SCORE_KEYS', 'load_pairs', 'pair_files', 'score_folders']
+def score_samples(samples_npz: str, reference: str, inception_weights: Optional[str] = None,
+                  batch_size: int = 50, device: str = 'cpu', progress: bool = True,
+                  reference_cache: Optional[str] = None) -> dict:
+    """gFID and gIS of the images of an ADM-style ``samples.npz`` against ``reference``.
+
+    The file is read a batch at a time and scored by
+    :class:`~vitok_mm.evaluation.GenerationFIDMetric` exactly as during validation
+    (the uint8 images are the quantised pixels it would score).
+
+    Args:
+        samples_npz: ``arr_0`` uint8 ``(N, H, W, 3)`` (and optional labels ``arr_1``).
+        reference: ADM reference batch ``.npz`` (``mu``/``sigma``), real images as an
+            ``.npz`` (statistics cached, see ``reference_cache``) or a ``.pth``
+            RunningStatistics state.
+        inception_weights: the FID InceptionV3 file or its folder (default: torch hub cache).
+        batch_size: images per Inception call.
+        device: where the Inception runs.
+        progress: show a progress bar.
+        reference_cache: as for :class:`~vitok_mm.evaluation.GenerationFIDMetric`.
+
+    Returns:
+        ``dict(gfid=, gis=, num_samples=)``; ``gis`` is None for fewer than 10 samples
+        (the IS splits).
+
+    Raises:
+        FileNotFoundError: no ``samples_npz`` or Inception weights.
+        ValueError: ``samples_npz`` does not have the layout above (naming it and the
+            expected layout), the reference is missing, or ``batch_size`` < 1.
+    """
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
+    count = check_samples_npz(samples_npz)[0]
+    splits = 10
+    metric = GenerationFIDMetric(reference, inception_weights, reference_cache,
+                                 compute_is=count >= splits, is_splits=splits,
+                                 batch_size=batch_size, prefix='')
+    target = torch.device(device)
+    bar = ProgressBar(count) if progress else None
+    done = 0
+    for images in iter_sample_batches(samples_npz, batch_size):
+        pixels = torch.from_numpy(images).to(target).permute(0, 3, 1, 2).float() / 127.5 - 1
+        metric.process(None, [dict(pixels=p, sample_idx=done + i) for i, p in enumerate(pixels)])
+        done += len(images)
+        if bar is not None:
+            bar.update(len(images))
+    if bar is not None:
+        print(flush=True)
+    results = {key.split('/')[-1]: value for key, value in metric.evaluate(count).items()}
+    return dict(gfid=results['gfid'], gis=results.get('gis'), num_samples=count)
+
+
+__all__ = ['SCORE_KEYS', 'load_pairs', 'pair_files', 'score_folders', 'score_samples']

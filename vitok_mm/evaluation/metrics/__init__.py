@@ -1,6 +1,13 @@
 from .fid import FIDMetric, FrechetMetric, FVDMetric
+from .generation import (
+                         GenerationFIDMetric,
+                         GenerationFVDMetric,
+                         LatentFrechetMetric,
+                         LatentProbeMetric,
+)
 from .lpips import LPIPSMetric
 from .reconstruction import ReconstructionMetric, to_unit_range
 
 __all__ = ['FIDMetric', 'FrechetMetric', 'FVDMetric', 'LPIPSMetric', 'ReconstructionMetric',
-           'to_unit_range']
+           'to_unit_range', 'GenerationFIDMetric', 'GenerationFVDMetric', 'LatentFrechetMetric',
+           'LatentProbeMetric']

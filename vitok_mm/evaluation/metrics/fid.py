@@ -1,7 +1,7 @@
 """Frechet distances of reconstructions to their originals: rFID (+ rIS) and rFVD."""
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.evaluator import BaseMetric
@@ -117,6 +117,7 @@ class FIDMetric(FrechetMetric):
 
     feature_dim = 2048
     name = 'rfid'
+    is_name = 'ris'
     feature_network = 'inception'
 
     def __init__(self, inception_weights: Optional[str] = None,
@@ -129,11 +130,15 @@ class FIDMetric(FrechetMetric):
         super().__init__(reference_cache, collect_device, prefix)
 
     @torch.no_grad()
-    def extract(self, pixels: List[torch.Tensor], reconstructions: bool) -> torch.Tensor:
-        frames = torch.cat([to_uint8_frames(p) for p in pixels])
+    def inception(self, frames: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """uint8 ``(F, 3, H, W)`` -> features ``(F, 2048)``, logits ``(F, 1008)``, on
+        ``frames``' device (the network is built at the first call)."""
         if self._network is None:
             self._network = build_inception(self.inception_weights)
-        features, logits = self._network.to(frames.device)(frames)
+        return self._network.to(frames.device)(frames)
+
+    def extract(self, pixels: List[torch.Tensor], reconstructions: bool) -> torch.Tensor:
+        features, logits = self.inception(torch.cat([to_uint8_frames(p) for p in pixels]))
         if reconstructions and self.compute_is:
             self.logits.append(logits.cpu())
         return features.cpu()
@@ -148,7 +153,7 @@ class FIDMetric(FrechetMetric):
                 # Dataset order, as one process sees it: the IS splits do not depend on
                 # how samples were shared out between processes.
                 logits = logits[torch.as_tensor(indices).argsort()]
-            metrics['ris'] = inception_score(logits, self.is_splits)[0]
+            metrics[self.is_name] = inception_score(logits, self.is_splits)[0]
         return metrics
 
 
