@@ -22,7 +22,8 @@ from vitok_mm.utils.table import format_table
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--config', default='configs/quickstart/dit_tiny_64p.py')
-    parser.add_argument('--views-config', default='configs/_base_/datasets/quickstart_dit_views_64p.py')
+    parser.add_argument('--views-config',
+                        default='configs/_base_/datasets/quickstart_dit_views_64p.py')
     parser.add_argument('--work-dir', default='work_dirs/quickstart_dit')
     parser.add_argument('--tokenizer-dir', default='work_dirs/quickstart')
     parser.add_argument('--data', default='data/samples')

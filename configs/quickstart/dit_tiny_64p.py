@@ -11,7 +11,7 @@ _base_ = [
 latent_cache = 'work_dirs/quickstart_dit/latents/train'
 model = dict(
     type='LatentDiffusion',
-    generator=dict(type='DiT', size=None, width=192, depth=6, num_heads=6, patch_size=1,
+    generator=dict(type='DiT', size=None, width=128, depth=6, num_heads=4, patch_size=1,
                    class_dropout=0.1),
     diffusion=dict(type='FlowMatching', time_sampling='logit_normal'),
     latent_shape=(32, 8, 8),

@@ -92,7 +92,12 @@ def _subclasses(cls: type) -> Iterator[type]:
 
 def build_solver(cfg_or_name: Union[str, dict], num_steps: Optional[int] = None) -> Solver:
     """A solver from a name (``'ddpm'``, ``'ddim'``, ``'euler'``, ``'heun'``, any case) or
-    a config ``dict(type=..., **options)``; ``num_steps`` overrides the config's."""
+    a config ``dict(type=..., **options)``; ``num_steps`` overrides the config's. A built
+    solver passes through (rebuilt with ``num_steps`` when that is given)."""
+    if isinstance(cfg_or_name, Solver):
+        if num_steps is None:
+            return cfg_or_name
+        cfg_or_name = dict(vars(cfg_or_name), type=type(cfg_or_name).__name__)
     cfg = dict(type=cfg_or_name) if isinstance(cfg_or_name, str) else dict(cfg_or_name)
     name = cfg.get('type')
     if not isinstance(name, str) or name.lower() not in SOLVER_NAMES:
