@@ -96,6 +96,15 @@ def test_training_writes_ema_and_statistics(trained, cache):
     assert not torch.equal(ema.state_dict()[name], raw.state_dict()[name])
 
 
+def test_validation_draws_a_decoded_grid_of_fixed_seeds(trained):
+    """GenerationVisualizationHook after validation: one row per seed, a column per class,
+    decoded by the configured tokenizer (16x16 pixels per sample)."""
+    from PIL import Image
+    grids = list(Path(trained[1]).parent.glob('*/vis_data/vis_image/generated_4.png'))
+    assert len(grids) == 1
+    assert Image.open(grids[0]).size == (4 * 16, 1 * 16)
+
+
 def test_resume_equals_an_uninterrupted_run_ema_included(trained, cache, tmp_path):
     config, checkpoint = trained
     work = tmp_path / 'resumed'
