@@ -1,6 +1,6 @@
 # A tiny class-conditional DiT trained on the CPU in minutes on latents of the image
 # quick start's stage-1 tokenizer (32 channels on an 8x8 grid): 16 classes, one per
-# training photo, 64 cached views each. Flow matching (logit-normal times), Heun-25,
+# training photo, 64 cached views each. Flow matching (uniform times), Heun-25,
 # bf16, EMA with decay 0.995 (the run is ~1k steps, not 400k).
 #   bash tools/quickstart.sh dit
 _base_ = [
@@ -13,7 +13,9 @@ model = dict(
     type='LatentDiffusion',
     generator=dict(type='DiT', size=None, width=128, depth=6, num_heads=4, patch_size=1,
                    class_dropout=0.1),
-    diffusion=dict(type='FlowMatching', time_sampling='logit_normal'),
+    # Uniform times: on this tiny set logit-normal times (mid-noise weighted) gave probe
+    # accuracy 0.32 / 0.48 (CFG 1 / 1.5) against 0.59 / 0.65 with uniform ones.
+    diffusion=dict(type='FlowMatching', time_sampling='uniform'),
     latent_shape=(32, 8, 8),
     num_classes=16,
     data_preprocessor=dict(type='LatentPreprocessor', num_channels=32, cache=latent_cache),
