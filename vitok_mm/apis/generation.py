@@ -17,10 +17,10 @@ from mmengine.dist import barrier, get_dist_info
 from mmengine.utils import ProgressBar
 from PIL import Image
 
+from vitok_mm.utils.processes import init_distributed, local_device
 from vitok_mm.utils.weights import file_sha256
 
 from .inference import load_inference_config
-from .latents import _init_distributed
 
 SETTINGS_FILE = 'settings.json'
 IMAGE_DIR = 'images'
@@ -173,11 +173,9 @@ def sample_to_folder(config: str, checkpoint: str, tokenizer_config: str,
         raise ValueError(f'num_samples ({num_samples}) and batch_size ({batch_size}) must be '
                          'positive.')
     check_guidance(cfg_scale, guidance_interval)
-    _init_distributed(launcher)
+    init_distributed(launcher, 'sample_to_folder')
     rank, world_size = get_dist_info()
-    if device is None:
-        device = (f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}' if torch.cuda.is_available()
-                  else 'cpu')
+    device = str(local_device(device))
     model = load_generator(config, checkpoint, weights, device)
     tokenizer = load_tokenizer(tokenizer_config, tokenizer_checkpoint, model, device)
     classes = list(range(model.num_classes)) if classes is None else [int(c) for c in classes]

@@ -17,11 +17,11 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from mmengine.dist import barrier, get_dist_info
 from mmengine.utils import ProgressBar
 
 from vitok_mm.utils.latent_cache import MANIFEST_FILE, STATS_FILE, shard_name
+from vitok_mm.utils.processes import init_distributed, local_device
 from vitok_mm.utils.weights import file_sha256
 
 from .inference import build_inference_model, load_inference_config
@@ -39,15 +39,6 @@ def _atomic_write(path: str, write) -> None:
     with open(partial, 'wb') as f:
         write(f)
     os.replace(partial, path)
-
-
-def _init_distributed(launcher: str) -> None:
-    if launcher == 'none' or (dist.is_available() and dist.is_initialized()):
-        return
-    if launcher != 'pytorch':
-        raise ValueError(f"launcher {launcher!r}: extract_latents runs with 'none' or "
-                         "'pytorch' (torchrun).")
-    dist.init_process_group(backend='nccl' if torch.cuda.is_available() else 'gloo')
 
 
 def _check(views: int, store: str, split: str, dtype: str, shard_size: int,
@@ -189,12 +180,9 @@ def extract_latents(tokenizer_config: str, checkpoint: str, data_config: str, ou
             checkpoint, or a checkpoint that does not fit the tokenizer.
     """
     _check(views, store, split, dtype, shard_size, batch_size)
-    _init_distributed(launcher)
+    init_distributed(launcher, 'extract_latents')
     rank, world_size = get_dist_info()
-    if device is None:
-        device = (f'cuda:{int(os.environ.get("LOCAL_RANK", 0))}' if torch.cuda.is_available()
-                  else 'cpu')
-    device = torch.device(device)
+    device = local_device(device)
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'tokenizer checkpoint {checkpoint} does not exist.')
     tokenizer_cfg = load_inference_config(tokenizer_config)
