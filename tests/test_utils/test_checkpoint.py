@@ -113,6 +113,22 @@ def test_load_weights_strict_names_missing_unexpected_and_mismatched_keys(tmp_pa
         load_weights(model, path, strict=False)
 
 
+def test_load_weights_reads_the_raw_weights_an_ema_hook_keeps(tmp_path):
+    model = nn.Linear(2, 1)
+    path = tmp_path / 'ema.pth'
+    averaged = {'weight': torch.ones(1, 2), 'bias': torch.ones(1)}
+    raw = {'steps': torch.tensor(5), 'module.weight': torch.full((1, 2), 2.0),
+           'module.bias': torch.full((1, ), 2.0)}
+    torch.save(dict(state_dict=averaged, ema_state_dict=raw), path)
+    load_weights(model, path, keys=('ema_state_dict', 'state_dict'))
+    assert torch.equal(model.weight, torch.full((1, 2), 2.0))  # steps is not a weight
+    load_weights(model, path)
+    assert torch.equal(model.weight, torch.ones(1, 2))
+    torch.save(dict(state_dict=averaged), path)  # a run without EMA: its only weights
+    load_weights(model, path, keys=('ema_state_dict', 'state_dict'))
+    assert torch.equal(model.bias, torch.ones(1))
+
+
 def test_runners_read_through_load_checkpoint(tmp_path):
     """MMEngine's loader for local paths is ours once a CheckpointHook exists."""
     from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint

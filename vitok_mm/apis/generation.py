@@ -37,25 +37,14 @@ def load_generator(config: str, checkpoint: str, weights: str = 'ema',
             (``ema_state_dict``, or ``state_dict`` when there is no EMA).
     """
     from vitok_mm.models.builder import build_model
-    from vitok_mm.utils import CheckpointError, load_checkpoint
+    from vitok_mm.utils import load_weights
     if weights not in WEIGHTS:
         raise ValueError(f'weights={weights!r}: choose one of {WEIGHTS}.')
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'generator checkpoint {checkpoint} does not exist.')
-    cfg = load_inference_config(config)
-    model = build_model(cfg.model)
-    ckpt = load_checkpoint(checkpoint)
-    state = ckpt.get('state_dict', ckpt)
-    if weights == 'raw' and 'ema_state_dict' in ckpt:
-        state = {k[len('module.'):]: v for k, v in ckpt['ema_state_dict'].items()
-                 if k.startswith('module.')}
-    missing = sorted(set(model.state_dict()) - set(state))
-    unexpected = sorted(set(state) - set(model.state_dict()))
-    if missing or unexpected:
-        raise CheckpointError(
-            f'{checkpoint} does not fit the model of {config}: missing keys {missing[:5]}, '
-            f'unexpected keys {unexpected[:5]}. Is it a checkpoint of this config?')
-    model.load_state_dict(state)
+    model = build_model(load_inference_config(config).model)
+    load_weights(model, checkpoint, strict=True,
+                 keys=('ema_state_dict', 'state_dict') if weights == 'raw' else 'state_dict')
     return model.to(device).eval()
 
 

@@ -16,7 +16,7 @@ import pickle
 import re
 import zipfile
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Tuple, Union
+from typing import Any, Dict, Iterator, List, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -139,23 +139,38 @@ def read_checkpoints_weights_only() -> None:
         CheckpointLoader.register_scheme(prefixes='', loader=_load_local, force=True)
 
 
-def state_dict_of(checkpoint: Dict[str, Any]) -> Dict[str, torch.Tensor]:
-    """The model weights of a checkpoint: its ``state_dict`` (an MMEngine or PyTorch
-    Lightning checkpoint) or the checkpoint itself (a bare state dict), without the
-    ``module.`` prefix DDP adds."""
-    state = checkpoint.get('state_dict', checkpoint)
+def state_dict_of(checkpoint: Dict[str, Any],
+                  keys: Union[str, Sequence[str]] = 'state_dict') -> Dict[str, torch.Tensor]:
+    """The model weights of a checkpoint, without the ``module.`` prefix DDP adds.
+
+    Args:
+        keys: the entry to read, or entries to try in turn: ``'state_dict'`` (an MMEngine
+            or PyTorch Lightning checkpoint; a bare state dict is its own), or
+            ``'ema_state_dict'``, the raw weights beside the averaged ones an ``EMAHook``
+            saves (its wrapper's ``module.`` entries; the ``steps`` counter is dropped).
+    """
+    for key in ([keys] if isinstance(keys, str) else keys):
+        if key in checkpoint:
+            state = checkpoint[key]
+            if key == 'ema_state_dict':
+                state = {k: v for k, v in state.items() if k.startswith('module.')}
+            break
+    else:
+        state = checkpoint  # a bare state dict
     return {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in state.items()}
 
 
 def load_weights(model: nn.Module, path: PathLike, strict: bool = True,
-                 map_location: Any = 'cpu') -> Tuple[List[str], List[str]]:
-    """Load a checkpoint's weights into ``model``; returns ``(missing, unexpected)`` keys.
+                 map_location: Any = 'cpu',
+                 keys: Union[str, Sequence[str]] = 'state_dict') -> Tuple[List[str], List[str]]:
+    """Load a checkpoint's weights (its entry ``keys``, see :func:`state_dict_of`) into
+    ``model``; returns ``(missing, unexpected)`` keys.
 
     Raises:
         CheckpointError: as :func:`load_checkpoint`, or with ``strict`` when keys differ,
             naming the missing and unexpected ones.
     """
-    state = state_dict_of(load_checkpoint(path, map_location))
+    state = state_dict_of(load_checkpoint(path, map_location), keys)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
