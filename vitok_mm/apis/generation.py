@@ -156,7 +156,7 @@ def sample_to_folder(config: str, checkpoint: str, tokenizer_config: str,
 
     Returns: a summary (``num_samples``, ``made`` by this call, ``nfe`` per sample, paths).
     """
-    from vitok_mm.models.diffusion import build_solver, check_guidance
+    from vitok_mm.models.diffusion import check_guidance
     from vitok_mm.models.generators.latent_diffusion import guided_nfe, sample_seed
     if num_samples < 1 or batch_size < 1:
         raise ValueError(f'num_samples ({num_samples}) and batch_size ({batch_size}) must be '
@@ -169,12 +169,7 @@ def sample_to_folder(config: str, checkpoint: str, tokenizer_config: str,
     tokenizer = load_tokenizer(tokenizer_config, tokenizer_checkpoint, model, device)
     classes = list(range(model.num_classes)) if classes is None else [int(c) for c in classes]
     model.check_labels(classes)
-    if solver is None and num_steps is None:
-        chosen = model.solver if type(model.solver).__name__ != 'DDIM' else \
-            build_solver('ddpm' if type(model.diffusion).__name__ == 'GaussianDiffusion'
-                         else 'heun')
-    else:
-        chosen = build_solver(solver or model.solver_config(), num_steps)
+    chosen = model.choose_solver(solver, num_steps, final=True)
     settings = dict(config=config, checkpoint_sha256=file_sha256(checkpoint), weights=weights,
                     tokenizer_sha256=file_sha256(tokenizer_checkpoint),
                     cfg_scale=float(cfg_scale),

@@ -100,6 +100,23 @@ class LatentDiffusion(BaseModel):
             solver = 'heun' if isinstance(self.diffusion, FlowMatching) else 'ddpm'
         return build_solver(solver)
 
+    def choose_solver(self, solver: Union[None, str, dict] = None,
+                      num_steps: Optional[int] = None, final: bool = False):
+        """The solver to sample with: ``solver`` (config, name or built) with
+        ``num_steps``; what is not given comes from the default.
+
+        The default is the model's own (``self.solver``, what validation uses) or, with
+        ``final`` (sampling for evaluation, ``tools/sample_dit.py``), the paper's
+        protocol: DDPM-250 for Gaussian diffusion (validation configs use a faster
+        DDIM-50) and the model's ODE solver for flow.
+        """
+        default = self.solver
+        if final and not isinstance(self.diffusion, FlowMatching):
+            default = build_solver('ddpm')
+        if solver is None and num_steps is None:
+            return default
+        return build_solver(solver or solver_config(default), num_steps)
+
     # ------------------------------------------------------------------ training
     def _labels(self, data_samples, batch: int, device) -> torch.Tensor:
         if data_samples is None:
@@ -179,8 +196,7 @@ class LatentDiffusion(BaseModel):
             raise ValueError(f'noise of shape {tuple(noise.shape)} for {shape[0]} latents of '
                              f'shape {self.latent_shape}.')
         noise = noise.to(device=device, dtype=torch.float32)
-        solver = self.solver if solver is None and num_steps is None else \
-            build_solver(solver or self.solver_config(), num_steps)
+        solver = self.choose_solver(solver, num_steps)
         null = torch.full_like(labels, self.generator.label_embed.null_label)
         model_fn = classifier_free_guidance(
             self.generator, labels, null, cfg_scale, channels=self.latent_shape[0],
@@ -191,7 +207,8 @@ class LatentDiffusion(BaseModel):
         return latents if normalized else self.data_preprocessor.denormalize(latents)
 
     def solver_config(self) -> dict:
-        return dict(type=type(self.solver).__name__, num_steps=self.solver.num_steps)
+        """The config of the model's own solver."""
+        return solver_config(self.solver)
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> List[dict]:
         """One generated latent per batch element, of its class, with its real latent
@@ -205,6 +222,11 @@ class LatentDiffusion(BaseModel):
                            guidance_interval=self.guidance_interval, normalized=True)
         return [dict(latents=f.cpu(), real_latents=r.float().cpu(), gt_label=int(y),
                      sample_idx=i) for f, r, y, i in zip(fake, inputs, labels, indices)]
+
+
+def solver_config(solver) -> dict:
+    """``dict(type=..., num_steps=...)`` of a built solver."""
+    return dict(type=type(solver).__name__, num_steps=solver.num_steps)
 
 
 def guided_nfe(solver, cfg_scale: float) -> int:
