@@ -7,7 +7,7 @@ under :class:`torch.utils.flop_counter.FlopCounterMode`, so no memory is allocat
 and no weights are computed, and halve its FLOPs (it counts 2 per MAC).
 """
 from dataclasses import dataclass
-from typing import Dict, Sequence
+from typing import Any, Callable, Dict, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -39,6 +39,40 @@ def build_on_meta(model_cfg: dict) -> nn.Module:
         return MODELS.build(model_cfg)
 
 
+def _count_macs(model: nn.Module, run: Callable[[], Any]) -> Tuple[int, Dict[str, int]]:
+    """MACs of ``run()`` (which calls ``model``), in total and by top-level submodule."""
+    # The math backend's explicit matmuls are what the counter sees; fused SDPA
+    # kernels have no counting rule on every device.
+    backends = {m: m.backend for m in model.modules()
+                if hasattr(m, 'backend') and hasattr(m, 'qkv')}
+    for module in backends:
+        module.backend = 'math'
+    was_training = model.training
+    model.eval()
+    # No output may require a gradient while counting: the counter's module tracker
+    # hooks the gradient of every such output and fails on a parameter returned as it
+    # is (a learned position embedding at its base grid). Grad mode itself stays on,
+    # building no graph, because without it vitok_mm's Linear runs float32 CPU inference
+    # through a oneDNN op that the counter has no rule for.
+    requires_grad = {p: p.requires_grad for p in model.parameters()}
+    for parameter in requires_grad:
+        parameter.requires_grad_(False)
+    counter = FlopCounterMode(display=False, depth=2)
+    try:
+        with torch.enable_grad(), counter:
+            run()
+    finally:
+        for module, backend in backends.items():
+            module.backend = backend
+        for parameter, required in requires_grad.items():
+            parameter.requires_grad_(required)
+        model.train(was_training)
+    by_module = {name: sum(counts.values()) // 2
+                 for name, counts in counter.get_flop_counts().items()
+                 if name != 'Global' and '.' not in name}
+    return counter.get_total_flops() // 2, by_module
+
+
 def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity:
     """Parameters and encode+decode MACs of ``model`` for one input of ``input_shape``.
 
@@ -56,45 +90,13 @@ def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity
     training_only = (sum(p.numel() for p in discriminator.parameters())
                      if isinstance(discriminator, nn.Module) else 0)
     params = sum(p.numel() for p in model.parameters()) - training_only
-    device = next(model.parameters()).device
-    x = torch.zeros((1, *input_shape), device=device)
-    # The math backend's explicit matmuls are what the counter sees; fused SDPA
-    # kernels have no counting rule on every device.
-    backends = {}
-    for module in model.modules():
-        if hasattr(module, 'backend') and hasattr(module, 'qkv'):
-            backends[module] = module.backend
-            module.backend = 'math'
-    was_training = model.training
-    model.eval()
-    # No output may require a gradient while counting: the counter's module tracker
-    # hooks the gradient of every such output and fails on a parameter returned as it
-    # is (a learned position embedding at its base grid). Grad mode itself stays on,
-    # building no graph, because without it vitok_mm's Linear runs float32 CPU inference
-    # through a oneDNN op that the counter has no rule for.
-    requires_grad = {p: p.requires_grad for p in model.parameters()}
-    for parameter in requires_grad:
-        parameter.requires_grad_(False)
-    counter = FlopCounterMode(display=False, depth=2)
-    try:
-        with torch.enable_grad(), counter:
-            if hasattr(model, 'encode') and hasattr(model, 'decode'):
-                model.decode(model.encode(x).mode())
-            else:
-                model(x)
-    finally:
-        for module, backend in backends.items():
-            module.backend = backend
-        for parameter, required in requires_grad.items():
-            parameter.requires_grad_(required)
-        model.train(was_training)
-    by_module = {
-        name: sum(counts.values()) // 2
-        for name, counts in counter.get_flop_counts().items()
-        if name != 'Global' and '.' not in name
-    }
-    return Complexity(params=params, macs=counter.get_total_flops() // 2,
-                      macs_by_module=by_module, training_only_params=training_only)
+    x = torch.zeros((1, *input_shape), device=next(model.parameters()).device)
+    if hasattr(model, 'encode') and hasattr(model, 'decode'):
+        macs, by_module = _count_macs(model, lambda: model.decode(model.encode(x).mode()))
+    else:
+        macs, by_module = _count_macs(model, lambda: model(x))
+    return Complexity(params=params, macs=macs, macs_by_module=by_module,
+                      training_only_params=training_only)
 
 
 def _generator_complexity(network: nn.Module, latent_shape: Sequence[int]) -> Complexity:
@@ -103,25 +105,8 @@ def _generator_complexity(network: nn.Module, latent_shape: Sequence[int]) -> Co
     x = torch.zeros((1, *latent_shape), device=device)
     t = torch.zeros(1, device=device)
     labels = torch.zeros(1, dtype=torch.long, device=device)
-    backends = {m: m.backend for m in network.modules()
-                if hasattr(m, 'backend') and hasattr(m, 'qkv')}
-    for module in backends:
-        module.backend = 'math'
-    was_training = network.training
-    network.eval()
-    counter = FlopCounterMode(display=False, depth=2)
-    try:
-        with torch.no_grad(), counter:
-            network(x, t, labels)
-    finally:
-        for module, backend in backends.items():
-            module.backend = backend
-        network.train(was_training)
-    by_module = {name: sum(counts.values()) // 2
-                 for name, counts in counter.get_flop_counts().items()
-                 if name != 'Global' and '.' not in name}
+    params = sum(p.numel() for p in network.parameters() if p.requires_grad)
+    macs, by_module = _count_macs(network, lambda: network(x, t, labels))
     fixed = network.fixed_position_count(latent_shape) \
         if hasattr(network, 'fixed_position_count') else 0
-    return Complexity(params=sum(p.numel() for p in network.parameters() if p.requires_grad),
-                      macs=counter.get_total_flops() // 2, macs_by_module=by_module,
-                      fixed_params=fixed)
+    return Complexity(params=params, macs=macs, macs_by_module=by_module, fixed_params=fixed)
