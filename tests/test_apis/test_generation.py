@@ -3,8 +3,13 @@ labelled latent cache (EMA, resume), sampled into a folder (batch independence, 
 refusals), and the model's guidance and errors."""
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -206,3 +211,89 @@ def test_latent_shape_of_another_cache_is_refused(cache, tmp_path):
 def test_dit_quickstart_without_the_tokenizer_names_the_command(tmp_path):
     with pytest.raises(FileNotFoundError, match=r'Run `bash tools/quickstart.sh` first'):
         quickstart_tokenizer(str(tmp_path))
+
+
+def run_tool(tool: str, *args: str, plugin_dir: Optional[Path] = None):
+    paths = [str(plugin_dir)] if plugin_dir else []
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths + [str(REPO)]))
+    return subprocess.run([sys.executable, str(REPO / 'tools' / tool), *args],
+                          capture_output=True, text=True, env=env, cwd=str(REPO), timeout=600)
+
+
+def test_train_tool_killed_then_resumed_equals_one_run_ema_included(trained, cache, tmp_path):
+    """A real crash: tools/train.py SIGKILLed after iteration 3 (checkpoint at 2), then
+    --resume, ends where the uninterrupted in-process run ended, raw and EMA weights."""
+    from tests.test_engine.test_training import PLUGIN
+    config, checkpoint = trained
+    (tmp_path / 'vitok_test_plugin.py').write_text(PLUGIN)
+    crash = tmp_path / 'crash.py'
+    crash.write_text(textwrap.dedent(f'''
+        _base_ = ['{config}']
+        custom_imports = dict(imports=['vitok_test_plugin'], allow_failed_imports=False)
+        custom_hooks = [
+            dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=5e-3,
+                 update_buffers=False, priority=49),
+            dict(type='KillAtIteration', iteration=3),
+        ]
+    '''))
+    work = str(tmp_path / 'work')
+    crashed = run_tool('train.py', str(crash), '--work-dir', work, plugin_dir=tmp_path)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
+    assert not Path(work, 'iter_4.pth').exists() and Path(work, 'iter_2.pth').exists()
+    resumed = run_tool('train.py', config, '--work-dir', work, '--resume')
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'resumed epoch: 0, iter: 2' in resumed.stdout + resumed.stderr
+    full = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    again = torch.load(Path(work, 'iter_4.pth'), map_location='cpu', weights_only=False)
+    for key in ('state_dict', 'ema_state_dict'):
+        assert full[key].keys() == again[key].keys()
+        for name, value in full[key].items():
+            assert torch.equal(value, again[key][name]), (key, name)
+
+
+def test_a_cache_of_another_tokenizer_is_refused_before_training(trained, cache, tmp_path):
+    """LatentCacheCheckHook: the model's statistics come from a loaded checkpoint, the
+    training cache from another tokenizer; the runner stops before the first step."""
+    config, checkpoint = trained
+    other = tmp_path / 'other_cache'
+    shutil.copytree(cache, other)
+    manifest = json.loads((other / 'manifest.json').read_text())
+    manifest['tokenizer_fingerprint'] = 'ab' * 32
+    (other / 'manifest.json').write_text(json.dumps(manifest))
+    cfg = load_config(config, {'model.data_preprocessor': dict(
+        _delete_=True, type='LatentPreprocessor', num_channels=4),
+        'train_dataloader.dataset.cache': str(other), 'load_from': checkpoint},
+        work_dir=str(tmp_path / 'work'))
+    runner = build_runner(cfg)
+    with pytest.raises(ValueError, match=rf'the latent cache {other} belongs to tokenizer '
+                                         r'abababababab\.\.\., but the latent statistics of '
+                                         r'the loaded generator checkpoint belong to'):
+        runner.train()
+    assert runner.iter == 0
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--cfg-scale', '-1'], 'guidance scale (cfg_scale, --cfg-scale) must be a finite'),
+    (['--guidance-interval', '0.7', '0.2'], 'interval'),
+    (['--sampler', 'dpm'], "unknown solver 'dpm'"),
+    (['--classes', '9'], 'class id 9 is out of range: the model has 4 classes'),
+    (['--num-samples', '0'], 'num_samples (0) and batch_size (32) must be positive'),
+])
+def test_sample_tool_reports_bad_input_in_one_line(trained, tmp_path, args, message):
+    config, checkpoint = trained
+    result = run_tool('sample_dit.py', config, checkpoint, '--tokenizer-config', TOKENIZER,
+                      '--tokenizer-checkpoint', CHECKPOINT, '--out', str(tmp_path / 'out'),
+                      '--num-samples', '2', *args)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: ') and message in lines[0], \
+        result.stderr[-2000:]
+
+
+def test_sample_tool_names_a_missing_checkpoint(trained, tmp_path):
+    config, _ = trained
+    missing = str(tmp_path / 'nope.pth')
+    result = run_tool('sample_dit.py', config, missing, '--tokenizer-config', TOKENIZER,
+                      '--tokenizer-checkpoint', CHECKPOINT, '--out', str(tmp_path / 'out'))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f'error: generator checkpoint {missing} does not exist.'

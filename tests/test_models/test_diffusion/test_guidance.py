@@ -68,8 +68,8 @@ def test_interval_guides_only_inside():
 
 @pytest.mark.parametrize('scale', [math.nan, math.inf, -1.0])
 def test_bad_scale_raises(scale):
-    with pytest.raises(ValueError, match=f'guidance scale must be a finite number >= 0.*'
-                                         f'got {scale}'):
+    with pytest.raises(ValueError, match=r'guidance scale \(cfg_scale, --cfg-scale\) must '
+                                         f'be a finite number >= 0.*got {scale}'):
         check_guidance(scale)
 
 

@@ -8,8 +8,8 @@ import torch
 def check_guidance(scale: float, interval: Optional[Sequence[float]] = None) -> None:
     """Raise ``ValueError`` for a guidance scale or interval that cannot be used."""
     if not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale < 0:
-        raise ValueError(f'guidance scale must be a finite number >= 0 (1: no guidance), '
-                         f'got {scale!r}.')
+        raise ValueError(f'guidance scale (cfg_scale, --cfg-scale) must be a finite number '
+                         f'>= 0 (1: no guidance; the paper samples with 1.5), got {scale!r}.')
     if interval is None:
         return
     try:
