@@ -61,8 +61,11 @@ class FrechetMetric(BaseMetric):
             self.real.update(self.extract([s['gt'] for s in data_samples], False))
 
     def evaluate(self, size: int) -> dict:
-        # One result per process: its statistics; MMEngine gathers them to rank 0.
-        self.results = [dict(real=self.real.state(), fake=self.fake.state(),
+        # One result per process: its statistics; MMEngine gathers them to rank 0. No
+        # real ones when a cache (or, for generation, a reference) stands in for them:
+        # an empty feature_dim^2 state per process is not worth gathering.
+        self.results = [dict(real=self.real.state() if self.real.count else None,
+                             fake=self.fake.state(),
                              logits=torch.cat(self.logits) if self.logits else None,
                              indices=list(self.indices))]
         try:
@@ -75,7 +78,8 @@ class FrechetMetric(BaseMetric):
         real = RunningStatistics(self.feature_dim)
         for result in results:
             fake = fake.merge(RunningStatistics.from_state(result['fake']))
-            real = real.merge(RunningStatistics.from_state(result['real']))
+            if result['real'] is not None:
+                real = real.merge(RunningStatistics.from_state(result['real']))
         if self._cached_real is not None:
             if self._cached_real.count != fake.count:
                 raise ValueError(
