@@ -1,7 +1,7 @@
 # A tiny class-conditional DiT trained on the CPU in minutes on latents of the image
 # quick start's stage-1 tokenizer (32 channels on an 8x8 grid): 16 classes, one per
 # training photo, 64 cached views each. Flow matching (uniform times), Heun-25,
-# bf16, EMA with decay 0.995 (the run is ~1k steps, not 400k).
+# bf16, EMA with decay 0.99 (the run is 1.8k steps, not 400k).
 #   bash tools/quickstart.sh dit
 _base_ = [
     '../_base_/schedules/quickstart_cpu.py',
@@ -22,7 +22,9 @@ model = dict(
     solver=dict(type='Heun', num_steps=25),
 )
 
-max_iters = 1000
+# Batch 32 for 1800 steps rather than 64 for 1000 in about the same time (a step costs
+# in proportion to its batch here): probe accuracy 0.78 instead of 0.69 at CFG 1.
+max_iters = 1800
 optim_wrapper = dict(optimizer=dict(lr=1e-3, weight_decay=0.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=100),
@@ -32,7 +34,7 @@ param_scheduler = [
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 
 train_dataloader = dict(
-    batch_size=64,
+    batch_size=32,
     num_workers=0,
     sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     dataset=dict(type='LatentDataset', cache=latent_cache),
@@ -55,12 +57,14 @@ tokenizer = dict(config='configs/quickstart/vitok_tiny_64p.py',
                  checkpoint='work_dirs/quickstart/stage1/iter_2200.pth')
 
 custom_hooks = [
-    dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=5e-3,
+    # Decay 0.99: at 0.995 the average lagged so far behind on this short run that the
+    # raw weights sampled better (probe 0.64 raw, 0.59 EMA at step 1000).
+    dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=1e-2,
          update_buffers=False, priority=49),
 ]
 default_hooks = dict(
     logger=dict(interval=100),
-    checkpoint=dict(interval=250, max_keep_ckpts=2),
+    checkpoint=dict(interval=600, max_keep_ckpts=2),
     latent_check=dict(type='LatentCacheCheckHook'),
     visualization=dict(_delete_=True, type='GenerationVisualizationHook', interval=0,
                        num_classes=16, samples_per_class=2, cfg_scale=1.5),

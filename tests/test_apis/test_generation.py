@@ -227,14 +227,12 @@ def test_train_tool_killed_then_resumed_equals_one_run_ema_included(trained, cac
     config, checkpoint = trained
     (tmp_path / 'vitok_test_plugin.py').write_text(PLUGIN)
     crash = tmp_path / 'crash.py'
+    hooks = [dict(h) for h in Config.fromfile(config).custom_hooks]  # the run's own EMA
+    hooks.append(dict(type='KillAtIteration', iteration=3))
     crash.write_text(textwrap.dedent(f'''
         _base_ = ['{config}']
         custom_imports = dict(imports=['vitok_test_plugin'], allow_failed_imports=False)
-        custom_hooks = [
-            dict(type='EMAHook', ema_type='ExponentialMovingAverage', momentum=5e-3,
-                 update_buffers=False, priority=49),
-            dict(type='KillAtIteration', iteration=3),
-        ]
+        custom_hooks = {hooks!r}
     '''))
     work = str(tmp_path / 'work')
     crashed = run_tool('train.py', str(crash), '--work-dir', work, plugin_dir=tmp_path)
