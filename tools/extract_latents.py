@@ -17,6 +17,7 @@ import sys
 from mmengine.config import DictAction
 
 from vitok_mm.apis import extract_latents
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.apis.latents import DTYPES, SPLITS, STORES
 from vitok_mm.utils import CheckpointError
 
@@ -49,6 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='overrides of the data config')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -74,7 +76,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    from vitok_mm.apis import exit_process, shutdown_distributed
-    code = main()
-    shutdown_distributed(barrier=code == 0)
-    exit_process(code)
+    run_tool(main)

@@ -17,11 +17,11 @@
    (originals, then each stage's reconstructions) and prints a table.
 """
 import argparse
-import sys
 
 from mmengine.config import DictAction
 
 from vitok_mm.apis import results_table, run_quickstart
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.utils.table import format_table
 
 
@@ -36,6 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='overrides for both stages')
     parser.add_argument('--stage2-options', nargs='+', action=DictAction,
                         help='overrides for stage 2 only (model.adversarial_loss.loss_weight=1)')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -53,4 +54,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

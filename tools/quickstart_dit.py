@@ -15,6 +15,7 @@ import sys
 
 from mmengine.config import DictAction
 
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.apis.quickstart_dit import dit_results_table, run_dit_quickstart
 from vitok_mm.utils.table import format_table
 
@@ -30,6 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--views', type=int, default=64)
     parser.add_argument('--samples-per-class', type=int, default=16)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -52,4 +54,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -14,11 +14,11 @@
    over reconstructions over errors, frame by frame) and prints a table.
 """
 import argparse
-import sys
 
 from mmengine.config import DictAction
 
 from vitok_mm.apis import run_video_quickstart
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,6 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/quickstart_video')
     parser.add_argument('--data', default='data/samples_video')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -44,4 +45,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

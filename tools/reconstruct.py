@@ -9,7 +9,6 @@ decoded. Prints the latent size (E) and each image's PSNR (8-bit quantized, as
 ``ReconstructionMetric`` computes it).
 """
 import argparse
-import sys
 from pathlib import Path
 
 import torch
@@ -17,10 +16,9 @@ from mmengine.config import DictAction
 from PIL import Image
 
 from vitok_mm.apis import build_inference_model, load_inference_config, reconstruct_images
-from vitok_mm.datasets import CorruptSampleError
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.evaluation.functional import psnr
 from vitok_mm.evaluation.metrics import to_unit_range
-from vitok_mm.utils import CheckpointError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,26 +29,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--size', type=int, help='square crop size (default: config input_shape)')
     parser.add_argument('--out', default='work_dirs/reconstructions.png')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        cfg = load_inference_config(args.config, args.cfg_options)
-    except FileNotFoundError as error:
-        raise SystemExit(str(error)) from None
+    cfg = load_inference_config(args.config, args.cfg_options)
     size = args.size or cfg.get('input_shape', (3, 256, 256))[-1]
-    try:
-        model = build_inference_model(cfg, args.checkpoint)
-    except (CheckpointError, FileNotFoundError) as error:
-        raise SystemExit(str(error)) from None
+    model = build_inference_model(cfg, args.checkpoint)
     if not args.checkpoint:
         print('No --checkpoint: the model has random weights, so the reconstructions are noise.')
-    try:
-        batch, recon = reconstruct_images(model, args.images, size)
-    except CorruptSampleError as error:
-        raise SystemExit(str(error)) from None
+    batch, recon = reconstruct_images(model, args.images, size)
     info = model.latent_info(batch.shape)
     print(f'latent: {info.tokens} tokens x {info.channels} channels, E = {info.E}')
     values = psnr(to_unit_range(recon), to_unit_range(batch))
@@ -66,4 +56,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -19,10 +19,9 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.apis.generation import WEIGHTS, sample_to_folder
-from vitok_mm.utils import CheckpointError
 from vitok_mm.utils.table import format_rows
 
 
@@ -53,7 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--inception-weights', help='the FID InceptionV3 weights file')
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    parser.add_argument('--debug', action='store_true', help='tracebacks for errors')
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -61,41 +60,32 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        summary = sample_to_folder(
-            args.config, args.checkpoint, args.tokenizer_config, args.tokenizer_checkpoint,
-            args.out, num_samples=args.num_samples, cfg_scale=args.cfg_scale,
-            guidance_interval=args.guidance_interval, solver=args.solver,
-            num_steps=args.steps, classes=args.classes, class_balanced=args.class_balanced,
-            seed=args.seed, batch_size=args.batch_size, weights=args.weights,
-            device=args.device, launcher=args.launcher)
-        if int(os.environ.get('RANK', 0)) != 0:
-            return 0
-        rows = [('samples', f'{summary["num_samples"]} in {summary["folder"]} '
-                            f'({summary["made"]} made now)'),
-                ('solver', f'{summary["solver"]}-{summary["num_steps"]}, CFG '
-                           f'{summary["cfg_scale"]:g}, {summary["nfe"]} network evaluations '
-                           'per sample')]
-        if 'npz' in summary:
-            rows.append(('npz', summary['npz']))
-        if args.reference:
-            from vitok_mm.apis.scoring import score_samples
-            scores = score_samples(summary['npz'], args.reference,
-                                   inception_weights=args.inception_weights)
-            with open(osp.join(args.out, 'scores.json'), 'w') as f:
-                json.dump(scores, f, indent=2)
-            rows += [('gFID', f'{scores["gfid"]:.3f}'), ('gIS', f'{scores["gis"]:.2f}')]
-    except (ValueError, FileNotFoundError, CheckpointError) as error:
-        if args.debug:
-            raise
-        print(f'error: {error}', file=sys.stderr)
-        return 1
+    summary = sample_to_folder(
+        args.config, args.checkpoint, args.tokenizer_config, args.tokenizer_checkpoint,
+        args.out, num_samples=args.num_samples, cfg_scale=args.cfg_scale,
+        guidance_interval=args.guidance_interval, solver=args.solver,
+        num_steps=args.steps, classes=args.classes, class_balanced=args.class_balanced,
+        seed=args.seed, batch_size=args.batch_size, weights=args.weights,
+        device=args.device, launcher=args.launcher)
+    if int(os.environ.get('RANK', 0)) != 0:
+        return 0
+    rows = [('samples', f'{summary["num_samples"]} in {summary["folder"]} '
+                        f'({summary["made"]} made now)'),
+            ('solver', f'{summary["solver"]}-{summary["num_steps"]}, CFG '
+                       f'{summary["cfg_scale"]:g}, {summary["nfe"]} network evaluations '
+                       'per sample')]
+    if 'npz' in summary:
+        rows.append(('npz', summary['npz']))
+    if args.reference:
+        from vitok_mm.apis.scoring import score_samples
+        scores = score_samples(summary['npz'], args.reference,
+                               inception_weights=args.inception_weights)
+        with open(osp.join(args.out, 'scores.json'), 'w') as f:
+            json.dump(scores, f, indent=2)
+        rows += [('gFID', f'{scores["gfid"]:.3f}'), ('gIS', f'{scores["gis"]:.2f}')]
     print(format_rows(rows))
     return 0
 
 
 if __name__ == '__main__':
-    from vitok_mm.apis import exit_process, shutdown_distributed
-    code = main()
-    shutdown_distributed(barrier=code == 0)
-    exit_process(code)
+    run_tool(main)

@@ -13,7 +13,6 @@ saved as test_results.json and test_results.csv in the work dir.
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
@@ -21,11 +20,10 @@ from vitok_mm.apis import (
     build_runner,
     collect_test_results,
     configure_test_sets,
-    exit_process,
     load_config,
     save_test_results,
-    shutdown_distributed,
 )
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.apis.testing import format_test_results
 from vitok_mm.engine import is_complete_checkpoint
 from vitok_mm.utils import CheckpointError
@@ -40,6 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -48,20 +47,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if not osp.exists(args.checkpoint):
-        raise SystemExit(f'Checkpoint {args.checkpoint} does not exist.')
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist.')
     if not is_complete_checkpoint(args.checkpoint):
-        raise SystemExit(f'{args.checkpoint} is not a complete checkpoint (cut short while '
-                         'saving, or another kind of file); use another checkpoint of the run.')
+        raise CheckpointError(f'{args.checkpoint} is not a complete checkpoint (cut short '
+                              'while saving, or another kind of file); use another '
+                              'checkpoint of the run.')
     cfg = load_config(args.config, args.cfg_options, args.work_dir, launcher=args.launcher)
     cfg.load_from = args.checkpoint
     notes = configure_test_sets(cfg)
     runner = build_runner(cfg)
-    try:
-        runner.test()
-    except CheckpointError as error:
-        print(f'error: {error}', file=sys.stderr)
-        shutdown_distributed(barrier=False)
-        return 1
+    runner.test()
     rows, skipped = collect_test_results(runner.test_loop)
     notes += skipped
     if runner.rank == 0:
@@ -71,9 +66,8 @@ def main(argv=None) -> int:
         paths = save_test_results(cfg.work_dir, rows, notes, config=args.config,
                                   checkpoint=args.checkpoint)
         print(f'results: {", ".join(paths)}')
-    shutdown_distributed()
     return 0 if rows else 1
 
 
 if __name__ == '__main__':
-    exit_process(main())
+    run_tool(main)

@@ -7,14 +7,11 @@ Multi-GPU / multi-node: tools/dist_train.sh; Slurm: tools/slurm_train.sh.
 """
 import argparse
 import os
-import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
-from vitok_mm.apis import build_runner, exit_process, load_config, shutdown_distributed
-from vitok_mm.datasets import CorruptSampleError
-from vitok_mm.engine import NonFiniteError
-from vitok_mm.utils import CheckpointError
+from vitok_mm.apis import build_runner, load_config
+from vitok_mm.apis.cli import USER_ERRORS, add_debug_argument, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,32 +28,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
-def build_config(args: argparse.Namespace) -> Config:
-    try:
-        return load_config(args.config, args.cfg_options, args.work_dir, args.amp, args.resume,
-                           args.launcher)
-    except ValueError as error:
-        raise SystemExit(str(error)) from None
-
-
 def main(argv=None) -> int:
-    cfg = build_config(parse_args(argv))
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.amp, args.resume,
+                      args.launcher)
     runner = build_runner(cfg)
     try:
         runner.train()
-    except (FileNotFoundError, CorruptSampleError, NonFiniteError, CheckpointError) as error:
-        runner.logger.error(str(error))
-        print(f'\nerror: {error}', file=sys.stderr)
-        shutdown_distributed(barrier=False)
-        return 1
-    shutdown_distributed()
+    except USER_ERRORS as error:
+        runner.logger.error(str(error))  # the run's log says why it stopped
+        raise
     return 0
 
 
 if __name__ == '__main__':
-    exit_process(main())
+    run_tool(main)

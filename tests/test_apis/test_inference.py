@@ -27,7 +27,8 @@ def test_load_inference_config_merges_options_and_names_a_missing_file(tmp_path)
     assert cfg.model.decoder.depth == 3 and cfg.model.bottleneck.latent_channels == 8
     assert cfg.model.encoder.depth == 2  # the rest as the file says
     missing = tmp_path / 'nope.py'
-    with pytest.raises(FileNotFoundError, match=f'^config {missing} does not exist.$'):
+    with pytest.raises(FileNotFoundError,
+                       match=f'^config {missing} does not exist; give the path of a config'):
         load_inference_config(str(missing))
 
 

@@ -38,7 +38,6 @@ With ``--profile``, a model below 80 % of the GEMM peak is run once more under
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import List
 
@@ -64,6 +63,7 @@ from vitok_mm.analysis import (
 )
 from vitok_mm.analysis.benchmark import EFFICIENCY_TARGET, OTHER_LOAD_LIMIT, PROFILE_ROWS
 from vitok_mm.apis import load_inference_config
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.utils.table import format_rows, format_table
 
 
@@ -105,6 +105,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--json', metavar='OUT', help='also write every number to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.decoder.depth=24')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -217,4 +218,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -18,7 +18,6 @@ peak with them. See :mod:`vitok_mm.analysis.generator`.
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
@@ -35,6 +34,7 @@ from vitok_mm.analysis import (
 )
 from vitok_mm.analysis.generator import benchmark_generator, generator_config
 from vitok_mm.apis import load_inference_config
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.models.generators.dit import DIT_SIZES
 from vitok_mm.utils.table import format_rows, format_table
 
@@ -84,6 +84,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--json', metavar='OUT', help='also write every number to this file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.generator.depth=4')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -161,4 +162,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

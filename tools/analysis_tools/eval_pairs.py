@@ -19,6 +19,7 @@ import sys
 import torch
 
 from vitok_mm.apis import SCORE_KEYS, score_folders
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.feature_networks import INCEPTION_FILE, VGG16_FILE
 from vitok_mm.utils.table import format_table
 
@@ -32,6 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--batch-size', type=int, default=32)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -65,4 +67,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -15,12 +15,12 @@ The model is built on the meta device (no memory, no weights), so even L-sized
 models count in a second.
 """
 import argparse
-import sys
 
 from mmengine.config import DictAction
 
 from vitok_mm.analysis import build_on_meta, count_complexity, input_shape_of
 from vitok_mm.apis import load_inference_config
+from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.utils.table import format_rows
 
 
@@ -32,6 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='input size: H W for images, T H W for video (default: the config\'s input_shape)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. model.decoder.depth=24')
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -83,4 +84,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

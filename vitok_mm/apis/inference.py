@@ -21,7 +21,9 @@ def load_inference_config(path: str, cfg_options: Optional[dict] = None) -> Conf
         FileNotFoundError: there is no file at ``path``; the message names it.
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'config {path} does not exist.')
+        raise FileNotFoundError(f'config {path} does not exist; give the path of a config '
+                                f'file (the configs live under configs/, e.g. '
+                                f'configs/vitok/s-b_16_256p.py).')
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

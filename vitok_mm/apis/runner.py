@@ -16,6 +16,8 @@ from vitok_mm.evaluation import split_available
 from vitok_mm.registry import RUNNERS
 from vitok_mm.utils import register_all_modules
 
+from .inference import load_inference_config
+
 
 def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optional[str] = None,
                 amp: bool = False, resume: Optional[str] = None,
@@ -31,9 +33,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optiona
             config's ``load_from`` when there is none) or the path of a checkpoint.
         launcher: ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
     """
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = load_inference_config(path, cfg_options)
     cfg.launcher = launcher
     if work_dir:
         cfg.work_dir = work_dir
