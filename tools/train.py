@@ -4,14 +4,18 @@
         [--amp] [--cfg-options key=value ...] [--launcher none|pytorch|slurm]
 
 Multi-GPU / multi-node: tools/dist_train.sh; Slurm: tools/slurm_train.sh.
+On SIGTERM or SIGUSR1 the run saves a checkpoint at the end of its iteration and exits
+with code 75; --resume continues from it.
 """
 import argparse
 import os
+import sys
 
 from mmengine.config import DictAction
 
 from vitok_mm.apis import build_runner, load_config
 from vitok_mm.apis.cli import USER_ERRORS, add_debug_argument, run_tool
+from vitok_mm.engine import PREEMPTED_EXIT_CODE, PreemptedError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -41,6 +45,10 @@ def main(argv=None) -> int:
     runner = build_runner(cfg)
     try:
         runner.train()
+    except PreemptedError as stop:  # a complete checkpoint is saved; a requeue resumes it
+        runner.logger.warning(str(stop))
+        print(f'preempted: {stop}', file=sys.stderr, flush=True)
+        return PREEMPTED_EXIT_CODE
     except USER_ERRORS as error:
         runner.logger.error(str(error))  # the run's log says why it stopped
         raise

@@ -41,6 +41,17 @@ class KillAtIteration(Hook):
 
 
 @HOOKS.register_module()
+class SignalAtIteration(Hook):
+    """Send `signal_name` to this process during iteration `iteration` (a preemption)."""
+    def __init__(self, iteration, signal_name='SIGTERM'):
+        self.iteration, self.signal_name = iteration, signal_name
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 == self.iteration:
+            os.kill(os.getpid(), getattr(signal, self.signal_name))
+
+
+@HOOKS.register_module()
 class SaveRankWeights(Hook):
     def after_run(self, runner):
         model = runner.model.module if hasattr(runner.model, 'module') else runner.model
@@ -167,6 +178,35 @@ def test_resume_after_sigkill_equals_uninterrupted_run(tmp_path, samples):
         assert state_a[key]['step'] == state_b[key]['step']
         assert torch.allclose(state_a[key]['exp_avg_sq'], state_b[key]['exp_avg_sq'], atol=1e-9)
     assert a['param_schedulers'] == b['param_schedulers']
+
+
+@pytest.mark.parametrize('signal_name', ['SIGTERM', 'SIGUSR1'])
+def test_a_preemption_signal_saves_exits_75_and_resume_equals_uninterrupted_run(
+        tmp_path, samples, signal_name):
+    """SIGTERM/SIGUSR1 at iteration 5 (checkpoints every 3): the run finishes iteration
+    5, saves iter_5.pth, exits with 75; --resume from it ends where a straight run ends."""
+    config = write_config(tmp_path, samples)
+    straight = run_train(config, str(tmp_path / 'straight'))
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    stop_dir = tmp_path / 'stop_cfg'
+    stop_dir.mkdir()
+    stop_config = write_config(stop_dir, samples, extra=f"""
+        custom_hooks = [dict(type='SignalAtIteration', iteration=5,
+                             signal_name='{signal_name}')]
+    """)
+    work = tmp_path / 'resumed'
+    stopped = run_train(stop_config, str(work))
+    assert stopped.returncode == 75, stopped.stderr[-3000:]
+    assert (f'preempted: {signal_name} received: saved {work / "iter_5.pth"} at iteration 5'
+            in stopped.stderr)
+    assert find_resume_checkpoint(str(work)).endswith('iter_5.pth')
+    assert not (work / 'iter_6.pth').exists()
+    resumed = run_train(config, str(work), '--resume')
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'resumed epoch: 0, iter: 5' in resumed.stdout + resumed.stderr
+    a = load_state(str(tmp_path / 'straight' / 'iter_6.pth'))
+    b = load_state(str(work / 'iter_6.pth'))
+    assert max_difference(a['state_dict'], b['state_dict']) <= 1e-6
 
 
 def test_a_stale_pointer_or_partial_file_is_skipped_on_resume(tmp_path, samples):

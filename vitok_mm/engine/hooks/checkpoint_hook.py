@@ -1,9 +1,12 @@
 """MMEngine's checkpoint hook, with what every vitok_mm run needs of its checkpoints."""
 import os
 import os.path as osp
-from typing import Any
+import signal
+import threading
+from typing import Any, Optional, Sequence
 
-from mmengine.dist import barrier, get_world_size, is_main_process
+import torch
+from mmengine.dist import all_reduce, barrier, get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 
 from vitok_mm.registry import HOOKS
@@ -40,6 +43,22 @@ class _StagedSaves:
             os.replace(osp.join(out_dir, staging), osp.join(out_dir, filename))
 
 
+#: Signals that ask a run to stop soon (Slurm ``--signal``, Kubernetes, spot instances).
+PREEMPTION_SIGNALS = ('SIGTERM', 'SIGUSR1')
+#: Exit code of ``tools/train.py`` after saving on such a signal (BSD's EX_TEMPFAIL:
+#: "try again later"); ``tools/slurm_train.sh`` requeues the job on it.
+PREEMPTED_EXIT_CODE = 75
+
+
+class PreemptedError(Exception):
+    """A run stopped on a preemption signal after saving a complete checkpoint."""
+
+    def __init__(self, signal_name: str, step: int, checkpoint: Optional[str]):
+        self.signal_name, self.step, self.checkpoint = signal_name, step, checkpoint
+        super().__init__(f'{signal_name} received: saved {checkpoint} at iteration {step} '
+                         'and stopped; rerun with --resume to continue from it.')
+
+
 @HOOKS.register_module()
 class CheckpointHook(MMEngineCheckpointHook):
     """MMEngine's ``CheckpointHook`` (same options), for any runner, plus:
@@ -51,14 +70,79 @@ class CheckpointHook(MMEngineCheckpointHook):
       processes pass; :class:`RandomStateHook` restores them on resume);
     - the runner's checkpoint reads (``load_from``, resume) go through
       :func:`vitok_mm.utils.load_checkpoint`: weights-only, with errors that name the
-      file. Set up when the hook is built, before any runner loads.
+      file. Set up when the hook is built, before any runner loads;
+    - on a preemption signal (``save_on_signals``, default SIGTERM and SIGUSR1) the run
+      finishes its iteration, saves a checkpoint there (every process agrees on the
+      iteration: the flag is reduced over ranks) and raises :class:`PreemptedError`, which
+      ``tools/train.py`` turns into exit code :data:`PREEMPTED_EXIT_CODE`. Resuming
+      from that checkpoint equals an uninterrupted run.
+
+    Args:
+        save_on_signals: signal names to save and stop on; ``()`` keeps the default
+            handlers (a SIGTERM then ends the process at once).
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, save_on_signals: Sequence[str] = PREEMPTION_SIGNALS,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         read_checkpoints_weights_only()
+        unknown = [name for name in save_on_signals if not hasattr(signal, name)]
+        if unknown:
+            raise ValueError(f'save_on_signals: {unknown} are not signals here; use names '
+                             f'such as {PREEMPTION_SIGNALS}.')
+        self.save_on_signals = tuple(save_on_signals)
+        self._received: Optional[int] = None
+        self._previous_handlers = {}
+        self._saved_step: Optional[int] = None
+
+    # ------------------------------------------------------------------ preemption
+    def _on_signal(self, signum, frame) -> None:
+        self._received = signum  # acted on at the end of the current iteration
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if self.save_on_signals and threading.current_thread() is threading.main_thread():
+            for name in self.save_on_signals:
+                number = getattr(signal, name)
+                self._previous_handlers[number] = signal.signal(number, self._on_signal)
+
+    def _restore_signal_handlers(self) -> None:
+        for number, handler in self._previous_handlers.items():
+            signal.signal(number, handler)
+        self._previous_handlers = {}
+
+    def after_train(self, runner) -> None:
+        self._restore_signal_handlers()
+
+    def _signal_received(self) -> int:
+        """The signal any process received (0: none), the same on every process."""
+        received = self._received or 0
+        if get_world_size() > 1:
+            flag = torch.tensor([received], dtype=torch.int64)
+            if torch.cuda.is_available() and torch.distributed.get_backend() == 'nccl':
+                flag = flag.cuda()
+            all_reduce(flag, op='max')
+            received = int(flag.item())
+        return received
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        super().after_train_iter(runner, batch_idx, data_batch, outputs)
+        if not self.save_on_signals:
+            return
+        received = self._signal_received()
+        if not received:
+            return
+        step = runner.iter + 1
+        name = signal.Signals(received).name
+        if self._saved_step != step:
+            runner.logger.info(f'{name} received: saving a checkpoint at {step} iterations '
+                               'before stopping')
+            self._save_checkpoint_with_step(runner, step, dict(epoch=runner.epoch, iter=step))
+        self._restore_signal_handlers()
+        raise PreemptedError(name, step, self.last_ckpt)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
+        self._saved_step = step
         meta = dict(meta or {}, random_states=gather_random_states())
         super()._save_checkpoint_with_step(_StagedSaves(runner), step, meta)
         if is_main_process() and self.last_ckpt is not None:
