@@ -42,12 +42,13 @@ class KillAtIteration(Hook):
 
 @HOOKS.register_module()
 class SignalAtIteration(Hook):
-    """Send `signal_name` to this process during iteration `iteration` (a preemption)."""
-    def __init__(self, iteration, signal_name='SIGTERM'):
-        self.iteration, self.signal_name = iteration, signal_name
+    """Send `signal_name` to this process during iteration `iteration` (a preemption);
+    with `rank`, on that process only."""
+    def __init__(self, iteration, signal_name='SIGTERM', rank=None):
+        self.iteration, self.signal_name, self.rank = iteration, signal_name, rank
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        if runner.iter + 1 == self.iteration:
+        if runner.iter + 1 == self.iteration and self.rank in (None, get_rank()):
             os.kill(os.getpid(), getattr(signal, self.signal_name))
 
 
@@ -207,6 +208,26 @@ def test_a_preemption_signal_saves_exits_75_and_resume_equals_uninterrupted_run(
     a = load_state(str(tmp_path / 'straight' / 'iter_6.pth'))
     b = load_state(str(work / 'iter_6.pth'))
     assert max_difference(a['state_dict'], b['state_dict']) <= 1e-6
+
+
+def test_a_signal_to_one_of_two_processes_stops_both_at_the_same_iteration(tmp_path,
+                                                                           samples):
+    """DDP on 2 CPU processes, SIGTERM to rank 1 only: both ranks save iteration 5 and
+    stop (the flag is reduced over ranks), and a 2-process --resume finishes the run."""
+    config = write_config(tmp_path, samples, extra="""
+        custom_hooks = [dict(type='SignalAtIteration', iteration=5, rank=1)]
+    """)
+    work = tmp_path / 'run'
+    stopped = run_train(config, str(work), nproc=2)
+    assert stopped.returncode != 0  # torchrun reports the workers' exit code 75 as failure
+    log = stopped.stdout + stopped.stderr
+    assert log.count('preempted: SIGTERM received') == 2, log[-3000:]
+    assert find_resume_checkpoint(str(work)).endswith('iter_5.pth')
+    assert not (work / 'iter_6.pth').exists()
+    resumed = run_train(write_config(tmp_path, samples), str(work), '--resume', nproc=2)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert 'resumed epoch: 0, iter: 5' in resumed.stdout + resumed.stderr
+    assert load_state(str(work / 'iter_6.pth'))['meta']['iter'] == 6
 
 
 def test_a_stale_pointer_or_partial_file_is_skipped_on_resume(tmp_path, samples):

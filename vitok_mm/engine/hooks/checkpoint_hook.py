@@ -119,9 +119,7 @@ class CheckpointHook(MMEngineCheckpointHook):
         received = self._received or 0
         if get_world_size() > 1:
             flag = torch.tensor([received], dtype=torch.int64)
-            if torch.cuda.is_available() and torch.distributed.get_backend() == 'nccl':
-                flag = flag.cuda()
-            all_reduce(flag, op='max')
+            all_reduce(flag, op='max')  # on the backend's device (NCCL: the GPU)
             received = int(flag.item())
         return received
 
