@@ -34,7 +34,8 @@ default_hooks = dict(
 
 log_processor = dict(by_epoch=False, window_size=50)
 log_level = 'INFO'
-# Add dict(type='TensorboardVisBackend') for TensorBoard (needs the tensorboard package).
+# Add dict(type='TensorboardVisBackend') for TensorBoard (the tensorboard package, in the
+# tests extra): scalars and grids go to <work_dir>/<time>/vis_data/events.out.tfevents.*.
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 

@@ -1,5 +1,6 @@
 """Training through MMEngine's Runner on real bundled photos: a few iterations, resume
 after SIGKILL, crash-safe checkpoints, DDP on 2 CPU processes, non-finite stops."""
+import math
 import os
 import os.path as osp
 import signal
@@ -228,6 +229,32 @@ def test_a_signal_to_one_of_two_processes_stops_both_at_the_same_iteration(tmp_p
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert 'resumed epoch: 0, iter: 5' in resumed.stdout + resumed.stderr
     assert load_state(str(work / 'iter_6.pth'))['meta']['iter'] == 6
+
+
+def test_tensorboard_backend_writes_loss_scalars_and_reconstruction_grids(tmp_path, samples):
+    """The documented TensorBoard backend, read back with tensorboard's own reader."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    config = write_config(tmp_path, samples, max_iters=4, extra="""
+        vis_backends = [dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]
+        visualizer = dict(vis_backends=vis_backends)
+        default_hooks = dict(logger=dict(interval=2),
+                             visualization=dict(interval=2, num_images=2))
+    """)
+    result = run_train(config, str(tmp_path / 'run'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = sorted((tmp_path / 'run').glob('*/vis_data/events.out.tfevents.*'))
+    assert len(events) == 1
+    reader = EventAccumulator(str(events[0].parent), size_guidance={'images': 0, 'scalars': 0})
+    reader.Reload()
+    tags = reader.Tags()
+    assert {'loss', 'loss_l1', 'lr'} <= set(tags['scalars'])
+    assert [e.step for e in reader.Scalars('loss')] == [2, 4]
+    assert all(math.isfinite(e.value) for e in reader.Scalars('loss'))
+    grids = [tag for tag in tags['images'] if 'reconstruction' in tag]
+    assert grids, tags['images']
+    images = reader.Images(grids[0])
+    assert [image.step for image in images] == [2, 4]
+    assert images[0].width > 0 and images[0].encoded_image_string[:4] == b'\x89PNG'
 
 
 def test_a_stale_pointer_or_partial_file_is_skipped_on_resume(tmp_path, samples):
