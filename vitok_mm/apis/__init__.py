@@ -11,6 +11,7 @@ clips bundled with installed packages, laid out as the quick starts' data. ``tok
 """
 from .inference import build_inference_model, load_inference_config, load_view, reconstruct_images
 from .latents import extract_latents
+from .model_index import find_model, list_models
 from .quickstart import QuickstartResult, results_table, run_quickstart
 from .quickstart_video import VideoQuickstartResult, run_video_quickstart
 from .runner import build_runner, exit_process, load_config, shutdown_distributed
@@ -24,4 +25,4 @@ __all__ = ['build_runner', 'exit_process', 'load_config', 'shutdown_distributed'
            'load_view', 'reconstruct_images', 'QuickstartResult', 'results_table',
            'run_quickstart', 'VideoQuickstartResult', 'run_video_quickstart', 'SCORE_KEYS',
            'load_pairs', 'pair_files', 'score_folders', 'score_samples', 'extract_latents',
-           'Tokenizer']
+           'Tokenizer', 'find_model', 'list_models']

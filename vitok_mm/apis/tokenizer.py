@@ -14,6 +14,7 @@ by size into batches of ``batch_size``. Any size works: each input is padded (``
 ``'reflect'`` or ``'zeros'``) to a multiple of the patch (and tubelet) size and the output
 is cropped back exactly.
 """
+import os.path as osp
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -78,11 +79,24 @@ class Tokenizer:
     def from_pretrained(cls, config: Union[str, Config], checkpoint: Optional[str] = None,
                         device: Union[str, torch.device] = 'cpu',
                         dtype: Optional[torch.dtype] = None, **kwargs) -> 'Tokenizer':
-        """Build ``config`` (a path or a ``Config``) with ``checkpoint``'s weights: the
-        EMA weights when the run had an ``EMAHook`` (they are what its ``state_dict``
-        holds), read weights-only and strictly (a crafted pickle or another model's
-        checkpoint is refused, naming the file)."""
+        """Build ``config`` with ``checkpoint``'s weights: the EMA weights when the run
+        had an ``EMAHook`` (they are what its ``state_dict`` holds), read weights-only and
+        strictly (a crafted pickle or another model's checkpoint is refused, naming the
+        file).
+
+        Args:
+            config: a config file, a ``Config``, or a name of the model index
+                (``configs/*/metafile.yml``, e.g. ``'vitok-s-b_16_256p'``; see
+                :func:`~vitok_mm.apis.list_models`), whose checkpoint is the default.
+            checkpoint: the weights (default: the index's for a name; else none, i.e.
+                random weights).
+        """
         from .inference import build_inference_model, load_inference_config
+        if isinstance(config, str) and not config.endswith('.py') and not osp.isfile(config):
+            from .model_index import find_model
+            entry = find_model(config)
+            config = entry.config
+            checkpoint = checkpoint or entry.checkpoint()
         cfg = config if isinstance(config, Config) else load_inference_config(config)
         return cls(build_inference_model(cfg, checkpoint), device, dtype, **kwargs)
 
