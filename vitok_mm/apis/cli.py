@@ -56,4 +56,74 @@ def run_tool(main: Callable[[], int], argv: Optional[Sequence[str]] = None) -> N
     exit_process(code)
 
 
-__all__ = ['DEBUG_FLAG', 'USER_ERRORS', 'add_debug_argument', 'error_line', 'run_tool']
+def build_parser() -> argparse.ArgumentParser:
+    """The ``vitok-mm`` command line."""
+    parser = argparse.ArgumentParser(
+        prog='vitok-mm', description='Use a trained vitok_mm tokenizer.')
+    commands = parser.add_subparsers(dest='command', required=True)
+    rec = commands.add_parser(
+        'reconstruct', help='reconstruct images (files or folders) into a folder, with '
+        'PSNR/SSIM per file and a JSON summary')
+    rec.add_argument('config', help='a config file or a model name (vitok-mm list)')
+    rec.add_argument('checkpoint', nargs='?',
+                     help="the weights (default: the model index's for a name)")
+    rec.add_argument('inputs', nargs='+', metavar='INPUT', help='image files or folders')
+    rec.add_argument('--out', required=True, help='the output folder')
+    rec.add_argument('--batch-size', type=int, default=8)
+    rec.add_argument('--device', default='cpu')
+    rec.add_argument('--dtype', choices=('fp32', 'bf16'), default='fp32')
+    rec.add_argument('--pad-mode', choices=('reflect', 'zeros'), default='reflect')
+    rec.add_argument('--compare', action='store_true',
+                     help='also write <name>.compare.png: original left, reconstruction right')
+    add_debug_argument(rec)
+    listing = commands.add_parser('list', help='names of the model index')
+    listing.add_argument('pattern', nargs='?', help='only names containing this')
+    add_debug_argument(listing)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``vitok-mm``: see ``vitok-mm --help``."""
+    args = build_parser().parse_args(argv)
+    if args.command == 'list':
+        from .model_index import list_models
+        for name in list_models(args.pattern):
+            print(name)
+        return 0
+    import torch
+
+    from .reconstruct_files import reconstruct_files
+    from .tokenizer import Tokenizer
+    checkpoint = args.checkpoint
+    if checkpoint is not None and not checkpoint.endswith(('.pth', '.pt', '.ckpt')):
+        # Two positionals before the inputs are ambiguous: a non-checkpoint is an input.
+        args.inputs, checkpoint = [checkpoint] + args.inputs, None
+    tokenizer = Tokenizer.from_pretrained(
+        args.config, checkpoint, args.device,
+        torch.bfloat16 if args.dtype == 'bf16' else None, batch_size=args.batch_size,
+        pad_mode=args.pad_mode)
+    result = reconstruct_files(tokenizer, args.inputs, args.out, compare=args.compare)
+    from vitok_mm.utils.table import format_table
+    rows = [(path, f'{s["psnr"]:.2f}', f'{s["ssim"]:.4f}' if 'ssim' in s else '-')
+            for path, s in result.scores.items()]
+    if rows:
+        print(format_table(('file', 'PSNR (dB)', 'SSIM'), rows))
+        mean = [s['psnr'] for s in result.scores.values()]
+        print(f'mean PSNR {sum(mean) / len(mean):.2f} dB over {len(rows)} file(s); '
+              f'summary: {result.summary_path}')
+    for path, reason in result.failed.items():
+        print(f'failed: {path}: {reason}', file=sys.stderr)
+    if result.failed:
+        print(f'error: {len(result.failed)} of {len(rows) + len(result.failed)} input(s) '
+              'failed (listed above); the others were reconstructed.', file=sys.stderr)
+        return 1
+    return 0
+
+
+def console_main() -> None:
+    """The ``vitok-mm`` console script."""
+    run_tool(main)
+
+
+__all__ = ['DEBUG_FLAG', 'USER_ERRORS', 'add_debug_argument', 'build_parser',
+           'console_main', 'error_line', 'main', 'run_tool']
