@@ -12,14 +12,12 @@ after a kill encodes only what is missing, and 1 or N processes write the same f
 """
 import argparse
 import os
-import sys
 
 from mmengine.config import DictAction
 
 from vitok_mm.apis import extract_latents
 from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.apis.latents import DTYPES, SPLITS, STORES
-from vitok_mm.utils import CheckpointError
 
 
 def positive_int(text: str) -> int:
@@ -58,16 +56,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        manifest = extract_latents(
-            args.tokenizer_config, args.checkpoint, args.data_config, args.out,
-            views=args.views, flip=args.flip, store=args.store, split=args.split,
-            seed=args.seed, batch_size=args.batch_size, shard_size=args.shard_size,
-            dtype=args.dtype, device=args.device, cfg_options=args.cfg_options,
-            launcher=args.launcher)
-    except (ValueError, FileNotFoundError, CheckpointError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
+    manifest = extract_latents(
+        args.tokenizer_config, args.checkpoint, args.data_config, args.out,
+        views=args.views, flip=args.flip, store=args.store, split=args.split,
+        seed=args.seed, batch_size=args.batch_size, shard_size=args.shard_size,
+        dtype=args.dtype, device=args.device, cfg_options=args.cfg_options,
+        launcher=args.launcher)
     if int(os.environ.get('RANK', 0)) == 0:
         shape = 'x'.join(map(str, manifest['latent_shape']))
         print(f'{manifest["count"]} latents of {shape} ({manifest["store"]}, '

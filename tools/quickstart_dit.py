@@ -11,7 +11,6 @@ training view and a latent Frechet distance, against the untrained network and f
 views. Writes ``<work dir>/summary.json`` and ``samples.png``.
 """
 import argparse
-import sys
 
 from mmengine.config import DictAction
 
@@ -37,14 +36,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        result = run_dit_quickstart(
-            args.config, args.views_config, args.work_dir, args.tokenizer_dir, args.data,
-            views=args.views, samples_per_class=args.samples_per_class,
-            cfg_options=args.cfg_options)
-    except FileNotFoundError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
+    result = run_dit_quickstart(
+        args.config, args.views_config, args.work_dir, args.tokenizer_dir, args.data,
+        views=args.views, samples_per_class=args.samples_per_class,
+        cfg_options=args.cfg_options)
     print()
     print(format_table(*dit_results_table(result)))
     seconds = result.summary['seconds']

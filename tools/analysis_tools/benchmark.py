@@ -118,25 +118,16 @@ def table_row(name: str, record: dict) -> List[str]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        device = select_device(args.device)
-    except ValueError as error:
-        raise SystemExit(str(error)) from None
+    device = select_device(args.device)
     if args.dtype == 'bf16' and device.type == 'cuda' and not torch.cuda.is_bf16_supported():
         raise SystemExit(f'{torch.cuda.get_device_name(device)} does not support bf16; '
                          'use --dtype fp32.')
     threads = set_threads(args.threads)
-    try:
-        cfg = load_inference_config(args.config, args.cfg_options)
-    except FileNotFoundError as error:
-        raise SystemExit(str(error)) from None
-    try:
-        shape = input_shape_of(cfg, args.shape)
-        # Counted on the meta device: instant, and attention is counted with the
-        # math kernel whatever backend the real model picks.
-        complexity = count_complexity(build_on_meta(cfg.model), shape)
-    except ValueError as error:  # a bad --shape for this model: say so without a traceback
-        raise SystemExit(str(error)) from None
+    cfg = load_inference_config(args.config, args.cfg_options)
+    shape = input_shape_of(cfg, args.shape)
+    # Counted on the meta device: instant, and attention is counted with the math
+    # kernel whatever backend the real model picks.
+    complexity = count_complexity(build_on_meta(cfg.model), shape)
     candidates, sd_vae_skipped = build_candidates(cfg, complexity, shape, device,
                                                   args.no_sd_vae)
     x = torch.rand((args.batch_size, *shape), device=device) * 2 - 1

@@ -90,11 +90,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        device = select_device(args.device)
-        cfg = load_inference_config(args.config, args.cfg_options)
-    except (ValueError, FileNotFoundError) as error:
-        raise SystemExit(str(error)) from None
+    device = select_device(args.device)
+    cfg = load_inference_config(args.config, args.cfg_options)
     if 'generator' not in cfg.get('model', {}):
         raise SystemExit(f'{args.config} is not a generator config (its model has no '
                          '`generator`); for tokenizers use tools/analysis_tools/benchmark.py.')

@@ -46,12 +46,8 @@ def progress(done: int, total: int, seconds: float) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        results = score_folders(args.gt_dir, args.recon_dir, args.inception_weights,
-                                args.lpips_weights, args.device, args.batch_size, progress)
-    except ValueError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
+    results = score_folders(args.gt_dir, args.recon_dir, args.inception_weights,
+                            args.lpips_weights, args.device, args.batch_size, progress)
     for key, reason in results['skipped'].items():
         print(f'{key}: skipped: {reason}', file=sys.stderr)
     print(format_table(('metric', 'value'), [

@@ -38,25 +38,19 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        cfg = load_inference_config(args.config, args.cfg_options)
-    except FileNotFoundError as error:
-        raise SystemExit(str(error)) from None
+    cfg = load_inference_config(args.config, args.cfg_options)
     model = build_on_meta(cfg.model)
     generator = hasattr(model, 'generator') and hasattr(model, 'latent_shape')
-    try:
-        if generator:
-            shape = tuple(model.latent_shape)
-            if args.shape:
-                if len(args.shape) != len(shape) - 1 or min(args.shape) < 1:
-                    raise ValueError(f'--shape takes the latent grid ({len(shape) - 1} '
-                                     f'positive sizes) for this generator; got {args.shape}.')
-                shape = (shape[0], *args.shape)
-        else:
-            shape = input_shape_of(cfg, args.shape)
-        result = count_complexity(model, shape)
-    except ValueError as error:  # a bad --shape: say so without a traceback
-        raise SystemExit(str(error)) from None
+    if generator:
+        shape = tuple(model.latent_shape)
+        if args.shape:
+            if len(args.shape) != len(shape) - 1 or min(args.shape) < 1:
+                raise ValueError(f'--shape takes the latent grid ({len(shape) - 1} '
+                                 f'positive sizes) for this generator; got {args.shape}.')
+            shape = (shape[0], *args.shape)
+    else:
+        shape = input_shape_of(cfg, args.shape)
+    result = count_complexity(model, shape)
     info = model.latent_info(shape) if hasattr(model, 'latent_info') else None
 
     what = 'latent shape' if generator else 'input shape'
