@@ -16,15 +16,8 @@ import os
 from mmengine.config import DictAction
 
 from vitok_mm.apis import extract_latents
-from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.apis.cli import add_debug_argument, positive_int, run_tool
 from vitok_mm.apis.latents import DTYPES, SPLITS, STORES
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
-    return value
 
 
 def parse_args(argv=None) -> argparse.Namespace:

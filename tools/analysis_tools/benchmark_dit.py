@@ -34,23 +34,9 @@ from vitok_mm.analysis import (
 )
 from vitok_mm.analysis.generator import benchmark_generator, generator_config
 from vitok_mm.apis import load_inference_config
-from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.apis.cli import add_debug_argument, non_negative_int, positive_int, run_tool
 from vitok_mm.models.generators.dit import DIT_SIZES
 from vitok_mm.utils.table import format_rows, format_table
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'must be >= 0, got {text}')
-    return value
 
 
 def parse_args(argv=None) -> argparse.Namespace:

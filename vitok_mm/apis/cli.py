@@ -23,6 +23,22 @@ USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, CheckpointErro
 DEBUG_FLAG = '--debug'
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'must be >= 0, got {text}')
+    return value
+
+
 def add_debug_argument(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The ``--debug`` flag every tool takes (handled by :func:`run_tool`)."""
     parser.add_argument(DEBUG_FLAG, action='store_true',
@@ -126,4 +142,5 @@ def console_main() -> None:
 
 
 __all__ = ['DEBUG_FLAG', 'USER_ERRORS', 'add_debug_argument', 'build_parser',
-           'console_main', 'error_line', 'main', 'run_tool']
+           'console_main', 'error_line', 'main', 'non_negative_int', 'positive_int',
+           'run_tool']
