@@ -72,30 +72,99 @@ def run_tool(main: Callable[[], int], argv: Optional[Sequence[str]] = None) -> N
     exit_process(code)
 
 
+def _add_tokenizer_arguments(parser: argparse.ArgumentParser, inputs_help: str,
+                             resize: bool = True) -> None:
+    """The arguments ``reconstruct``, ``encode`` and ``decode`` share: which tokenizer,
+    where it runs, and how it takes large inputs."""
+    parser.add_argument('config', help='a config file or a model name (vitok-mm list)')
+    parser.add_argument('checkpoint', nargs='?',
+                        help="the weights (.pth; default: the model index's for a name)")
+    parser.add_argument('inputs', nargs='+', metavar='INPUT', help=inputs_help)
+    parser.add_argument('--out', required=True, help='the output folder')
+    parser.add_argument('--batch-size', type=positive_int, default=8,
+                        help='inputs (or tiles) per forward pass')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--dtype', choices=('fp32', 'bf16'), default='fp32',
+                        help='bf16: run under autocast')
+    parser.add_argument('--tile-size', type=positive_int,
+                        help='pixels: tile inputs with a longer side (overlapping tiles, '
+                        'linear blending); bounds the memory of one pass')
+    parser.add_argument('--tile-overlap', type=non_negative_int,
+                        help='pixels neighbouring tiles share (default: a quarter tile)')
+    parser.add_argument('--chunk-frames', type=positive_int,
+                        help='video: frames per chunk for long clips (whole tubelets)')
+    if resize:
+        parser.add_argument('--pad-mode', choices=('reflect', 'zeros'), default='reflect',
+                            help='padding to a multiple of the patch size, cropped back')
+        sizes = parser.add_mutually_exclusive_group()
+        sizes.add_argument('--resize', type=positive_int, metavar='SHORT_SIDE',
+                           help='resize each input to this short side (aspect ratio kept)')
+        sizes.add_argument('--max-tokens', type=positive_int,
+                           help='resize each input to the largest size whose grid holds at '
+                           'most this many tokens (aspect ratio kept)')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar')
+    add_debug_argument(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``vitok-mm`` command line."""
     parser = argparse.ArgumentParser(
         prog='vitok-mm', description='Use a trained vitok_mm tokenizer.')
     commands = parser.add_subparsers(dest='command', required=True)
     rec = commands.add_parser(
-        'reconstruct', help='reconstruct images (files or folders) into a folder, with '
-        'PSNR/SSIM per file and a JSON summary')
-    rec.add_argument('config', help='a config file or a model name (vitok-mm list)')
-    rec.add_argument('checkpoint', nargs='?',
-                     help="the weights (default: the model index's for a name)")
-    rec.add_argument('inputs', nargs='+', metavar='INPUT', help='image files or folders')
-    rec.add_argument('--out', required=True, help='the output folder')
-    rec.add_argument('--batch-size', type=int, default=8)
-    rec.add_argument('--device', default='cpu')
-    rec.add_argument('--dtype', choices=('fp32', 'bf16'), default='fp32')
-    rec.add_argument('--pad-mode', choices=('reflect', 'zeros'), default='reflect')
+        'reconstruct', help='reconstruct images or videos (files or folders) into a folder, '
+        'with PSNR/SSIM per file and a JSON summary')
+    _add_tokenizer_arguments(rec, 'image or video files, or folders')
     rec.add_argument('--compare', action='store_true',
-                     help='also write <name>.compare.png: original left, reconstruction right')
-    add_debug_argument(rec)
+                     help='also write <name>.compare.png/.mkv: original left, reconstruction '
+                     'right')
+    enc = commands.add_parser(
+        'encode', help='encode images or videos into one .safetensors latent each')
+    _add_tokenizer_arguments(enc, 'image or video files, or folders')
+    enc.add_argument('--sample', action='store_true',
+                     help='a sample of the posterior instead of its mean')
+    enc.add_argument('--seed', type=non_negative_int, default=0,
+                     help='of --sample (each file is sampled with this seed)')
+    dec = commands.add_parser(
+        'decode', help='decode .safetensors latents (of this tokenizer) into images or videos')
+    _add_tokenizer_arguments(dec, '.safetensors files or folders', resize=False)
     listing = commands.add_parser('list', help='names of the model index')
     listing.add_argument('pattern', nargs='?', help='only names containing this')
     add_debug_argument(listing)
+    try:  # TEMP until export lands
+        from .export import add_export_parser
+        add_export_parser(commands)
+    except ImportError:
+        pass
     return parser
+
+
+def _tokenizer(args):
+    import torch
+
+    from .tokenizer import Tokenizer
+    checkpoint = args.checkpoint
+    if checkpoint is not None and not checkpoint.endswith(('.pth', '.pt', '.ckpt')):
+        # Two positionals before the inputs are ambiguous: a non-checkpoint is an input.
+        args.inputs, checkpoint = [checkpoint] + args.inputs, None
+    options = dict(batch_size=args.batch_size, tile_size=args.tile_size,
+                   tile_overlap=args.tile_overlap, chunk_frames=args.chunk_frames)
+    if hasattr(args, 'resize'):
+        options.update(pad_mode=args.pad_mode, resize=args.resize, max_tokens=args.max_tokens)
+    return Tokenizer.from_pretrained(args.config, checkpoint, args.device,
+                                     torch.bfloat16 if args.dtype == 'bf16' else None,
+                                     **options)
+
+
+def _report(result, verb: str) -> int:
+    """The failed inputs on stderr; exit code 1 when there are any."""
+    for path, reason in result.failed.items():
+        print(f'failed: {path}: {reason}', file=sys.stderr)
+    if result.failed:
+        print(f'error: {len(result.failed)} of {result.done + len(result.failed)} input(s) '
+              f'failed (listed above); the others were {verb}.', file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -106,19 +175,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for name in list_models(args.pattern):
             print(name)
         return 0
-    import torch
-
-    from .reconstruct_files import reconstruct_files
-    from .tokenizer import Tokenizer
-    checkpoint = args.checkpoint
-    if checkpoint is not None and not checkpoint.endswith(('.pth', '.pt', '.ckpt')):
-        # Two positionals before the inputs are ambiguous: a non-checkpoint is an input.
-        args.inputs, checkpoint = [checkpoint] + args.inputs, None
-    tokenizer = Tokenizer.from_pretrained(
-        args.config, checkpoint, args.device,
-        torch.bfloat16 if args.dtype == 'bf16' else None, batch_size=args.batch_size,
-        pad_mode=args.pad_mode)
-    result = reconstruct_files(tokenizer, args.inputs, args.out, compare=args.compare)
+    if args.command == 'export':
+        from .export import run_export
+        return run_export(args)
+    from . import files
+    tokenizer = _tokenizer(args)
+    progress = not args.no_progress
+    if args.command == 'encode':
+        result = files.encode_files(tokenizer, args.inputs, args.out, source=args.config,
+                                    sample=args.sample, seed=args.seed, progress=progress)
+        print(f'{result.done} latent(s) in {args.out}; summary: {result.summary_path}')
+        return _report(result, 'encoded')
+    if args.command == 'decode':
+        result = files.decode_files(tokenizer, args.inputs, args.out, progress=progress)
+        print(f'{result.done} file(s) decoded into {args.out}')
+        return _report(result, 'decoded')
+    result = files.reconstruct_files(tokenizer, args.inputs, args.out, compare=args.compare,
+                                     progress=progress)
     from vitok_mm.utils.table import format_table
     rows = [(path, f'{s["psnr"]:.2f}', f'{s["ssim"]:.4f}' if 'ssim' in s else '-')
             for path, s in result.scores.items()]
@@ -127,13 +200,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         mean = [s['psnr'] for s in result.scores.values()]
         print(f'mean PSNR {sum(mean) / len(mean):.2f} dB over {len(rows)} file(s); '
               f'summary: {result.summary_path}')
-    for path, reason in result.failed.items():
-        print(f'failed: {path}: {reason}', file=sys.stderr)
-    if result.failed:
-        print(f'error: {len(result.failed)} of {len(rows) + len(result.failed)} input(s) '
-              'failed (listed above); the others were reconstructed.', file=sys.stderr)
-        return 1
-    return 0
+    return _report(result, 'reconstructed')
 
 
 def console_main() -> None:

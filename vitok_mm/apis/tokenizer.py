@@ -12,8 +12,17 @@ W)`` tensors in [-1, 1]; for video tokenizers ``(T, H, W, 3)`` uint8 arrays and 
 H, W)`` / ``(N, 3, T, H, W)`` tensors. A list may mix kinds and sizes: inputs are grouped
 by size into batches of ``batch_size``. Any size works: each input is padded (``pad_mode``
 ``'reflect'`` or ``'zeros'``) to a multiple of the patch (and tubelet) size and the output
-is cropped back exactly.
+is cropped back exactly; ``resize=`` (a short side) or ``max_tokens=`` (a token budget)
+resizes instead, keeping the aspect ratio. Video files are decoded with decord (every
+frame) and come back as ``(T, H, W, 3)`` uint8 arrays.
+
+Large inputs: ``tile_size=`` encodes and decodes images (and the frames of clips) larger
+than a tile in overlapping tiles blended linearly (see :mod:`.tiling`), and
+``chunk_frames=`` cuts long clips into chunks of whole tubelets; both bound the memory
+of one forward pass.
 """
+import hashlib
+import math
 import os.path as osp
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
@@ -22,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 from torch import nn
+
+from .tiling import tiled_map
 
 PAD_MODES = ('reflect', 'zeros')
 Input = Union[str, Any, np.ndarray, torch.Tensor]
@@ -55,13 +66,28 @@ class Tokenizer:
     Args:
         model: a built tokenizer (``encode``/``decode``, ``patch_size``).
         device, dtype: where it runs; ``dtype=torch.bfloat16`` runs under autocast.
-        batch_size: inputs per forward pass.
+        batch_size: inputs (or tiles) per forward pass.
         pad_mode: ``'reflect'`` (default) or ``'zeros'``.
+        resize: resize every input to this short side (aspect ratio kept) instead of
+            keeping its size; outputs come back at the resized size.
+        max_tokens: or resize every input to the largest size (aspect ratio kept, up
+            or down) whose token grid holds at most this many tokens per frame.
+        tile_size: encode and decode inputs with a side longer than this (pixels, a
+            multiple of the patch size) in overlapping tiles of this size.
+        tile_overlap: pixels two neighbouring tiles share (default a quarter tile,
+            rounded to the patch size).
+        chunk_frames: encode and decode clips longer than this (frames, a multiple of
+            the tubelet size) chunk by chunk.
+        fingerprint: what identifies the weights (default: the SHA-256 of the
+            checkpoint file with :meth:`from_pretrained`, else of the weights).
     """
 
     def __init__(self, model: nn.Module, device: Union[str, torch.device] = 'cpu',
                  dtype: Optional[torch.dtype] = None, batch_size: int = 8,
-                 pad_mode: str = 'reflect'):
+                 pad_mode: str = 'reflect', resize: Optional[int] = None,
+                 max_tokens: Optional[int] = None, tile_size: Optional[int] = None,
+                 tile_overlap: Optional[int] = None, chunk_frames: Optional[int] = None,
+                 fingerprint: Optional[str] = None):
         if pad_mode not in PAD_MODES:
             raise ValueError(f'pad_mode={pad_mode!r}: choose one of {PAD_MODES}.')
         if dtype not in (None, torch.float32, torch.bfloat16):
@@ -74,6 +100,35 @@ class Tokenizer:
         self.dtype, self.batch_size, self.pad_mode = dtype, batch_size, pad_mode
         self.patch_size = int(model.patch_size)
         self.tubelet_size = getattr(model, 'tubelet_size', None)
+        if resize is not None and max_tokens is not None:
+            raise ValueError('give resize= (a short side) or max_tokens= (a token budget), '
+                             'not both.')
+        if resize is not None and resize < 1:
+            raise ValueError(f'resize must be a positive short side, got {resize}.')
+        if max_tokens is not None and max_tokens < 1:
+            raise ValueError(f'max_tokens must be positive, got {max_tokens}.')
+        self.resize, self.max_tokens = resize, max_tokens
+        p = self.patch_size
+        if tile_size is not None:
+            if tile_size < p or tile_size % p:
+                raise ValueError(f'tile_size={tile_size} must be a positive multiple of the '
+                                 f'patch size {p}.')
+            if tile_overlap is None:
+                tile_overlap = (tile_size // 4) // p * p
+            if tile_overlap < 0 or tile_overlap % p or tile_overlap >= tile_size:
+                raise ValueError(f'tile_overlap={tile_overlap} must be a multiple of the patch '
+                                 f'size {p} in [0, tile_size={tile_size}).')
+        elif tile_overlap is not None:
+            raise ValueError('tile_overlap needs tile_size.')
+        self.tile_size, self.tile_overlap = tile_size, tile_overlap
+        if chunk_frames is not None:
+            if not self.is_video:
+                raise ValueError('chunk_frames is for video tokenizers; this one takes images.')
+            if chunk_frames < 1 or chunk_frames % self.tubelet_size:
+                raise ValueError(f'chunk_frames={chunk_frames} must be a positive multiple of '
+                                 f'the tubelet size {self.tubelet_size} (whole tubelets).')
+        self.chunk_frames = chunk_frames
+        self._fingerprint = fingerprint
 
     @classmethod
     def from_pretrained(cls, config: Union[str, Config], checkpoint: Optional[str] = None,
@@ -98,11 +153,29 @@ class Tokenizer:
             config = entry.config
             checkpoint = checkpoint or entry.checkpoint()
         cfg = config if isinstance(config, Config) else load_inference_config(config)
+        if checkpoint is not None and 'fingerprint' not in kwargs:
+            from vitok_mm.utils.weights import file_sha256
+            if osp.isfile(checkpoint):  # else the loader names the missing file
+                # As the latent caches identify their tokenizer (extract_latents).
+                kwargs['fingerprint'] = file_sha256(checkpoint)
         return cls(build_inference_model(cfg, checkpoint), device, dtype, **kwargs)
 
     @property
     def is_video(self) -> bool:
         return self.tubelet_size is not None
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 hex of the checkpoint file (:meth:`from_pretrained`), else of the
+        weights: latents written by ``encode`` carry it, and ``decode`` checks it."""
+        if self._fingerprint is None:
+            digest = hashlib.sha256()
+            for name, tensor in sorted(self.model.state_dict().items()):
+                digest.update(name.encode())
+                digest.update(tensor.detach().cpu().contiguous().view(torch.uint8)
+                              .numpy().tobytes() if tensor.numel() else b'')
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
 
     # ------------------------------------------------------------------ inputs
     def _to_tensor(self, item: Input) -> Tuple[torch.Tensor, str]:
@@ -116,10 +189,7 @@ class Tokenizer:
             return item.float(), 'tensor'
         kind = 'array'
         if isinstance(item, str) or hasattr(item, '__fspath__'):
-            from vitok_mm.datasets.transforms.loading import LoadImage
-            # The datasets' reader: any mode to 8-bit RGB; a corrupt file is a
-            # CorruptSampleError naming it.
-            item, kind = LoadImage()(dict(img_path=str(item)))['img'], 'path'
+            item, kind = self.read_file(str(item)), 'path'
         elif isinstance(item, Image.Image):
             from vitok_mm.datasets.transforms.loading import to_rgb8
             item, kind = to_rgb8(item), 'pil'
@@ -133,15 +203,63 @@ class Tokenizer:
         pixels = torch.from_numpy(np.array(item)).movedim(-1, 0).float()
         return pixels / 127.5 - 1.0, kind
 
+    def read_file(self, path: str) -> np.ndarray:
+        """An image file as ``(H, W, 3)`` uint8, or for a video tokenizer a video file as
+        ``(T, H, W, 3)`` uint8 (every frame). A corrupt file raises
+        :class:`~vitok_mm.datasets.CorruptSampleError` naming it."""
+        from vitok_mm.datasets import VIDEO_EXTENSIONS
+        is_video_file = osp.splitext(path)[1].lower() in VIDEO_EXTENSIONS
+        if is_video_file != self.is_video:
+            raise ValueError(
+                f'{path} is {"a video" if is_video_file else "an image"} but this is '
+                f'{"a video" if self.is_video else "an image"} tokenizer; use '
+                f'{"a video" if is_video_file else "an image"} tokenizer '
+                f'(`vitok-mm list {"video" if is_video_file else "vitok"}`).')
+        if is_video_file:
+            from .video_io import read_video
+            return read_video(path)[0]
+        from vitok_mm.datasets.transforms.loading import LoadImage
+        # The datasets' reader: any mode to 8-bit RGB; a corrupt file is a
+        # CorruptSampleError naming it.
+        return LoadImage()(dict(img_path=path))['img']
+
+    def _target_size(self, height: int, width: int) -> Tuple[int, int]:
+        """The size ``resize`` / ``max_tokens`` give an input of ``height x width``."""
+        if self.resize is not None:
+            scale = self.resize / min(height, width)
+            return (max(1, round(height * scale)), max(1, round(width * scale)))
+        p = self.patch_size
+        scale = math.sqrt(self.max_tokens * p * p / (height * width))
+        # Whole patches (no padding), at least one, and never over the budget.
+        rows = max(1, math.floor(height * scale / p + 1e-6))
+        cols = max(1, min(math.floor(width * scale / p + 1e-6), self.max_tokens // rows))
+        return rows * p, cols * p
+
+    def _resized(self, pixels: torch.Tensor) -> torch.Tensor:
+        if self.resize is None and self.max_tokens is None:
+            return pixels
+        size = self._target_size(*pixels.shape[-2:])
+        if size == tuple(pixels.shape[-2:]):
+            return pixels
+        frames = pixels if pixels.ndim == 4 else pixels[:, None]  # (3, T, H, W)
+        out = F.interpolate(frames.movedim(1, 0), size=size, mode='bicubic',
+                            antialias=True, align_corners=False).clamp(-1, 1).movedim(0, 1)
+        return out if pixels.ndim == 4 else out[:, 0]
+
+    def preprocess(self, item: Input) -> torch.Tensor:
+        """One input as the model sees it before padding: ``(3, [T,] H, W)`` in [-1, 1],
+        resized when ``resize`` / ``max_tokens`` is set."""
+        return self._resized(self._to_tensor(item)[0])
+
     def _as_list(self, inputs) -> Tuple[List[torch.Tensor], List[str], bool]:
         single = not isinstance(inputs, (list, tuple))
         if isinstance(inputs, torch.Tensor) and inputs.ndim == (5 if self.is_video else 4):
-            return [x for x in inputs], ['batch'] * len(inputs), False
+            return [self._resized(x) for x in inputs], ['batch'] * len(inputs), False
         items = [inputs] if single else list(inputs)
         if not items:
             raise ValueError('no inputs given.')
         converted = [self._to_tensor(item) for item in items]
-        return [c[0] for c in converted], [c[1] for c in converted], single
+        return [self._resized(c[0]) for c in converted], [c[1] for c in converted], single
 
     def _padding(self, shape: Sequence[int]) -> List[int]:
         """``F.pad`` amounts (last axis first) to the next multiple of the patch/tubelet,
@@ -174,6 +292,44 @@ class Tokenizer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16,
                               enabled=self.dtype == torch.bfloat16)
 
+    # ------------------------------------------------------- chunks and tiles
+    def _encode_padded(self, batch: torch.Tensor):
+        """The posterior of a padded batch, chunk by chunk in time and tile by tile in
+        space when the input is larger than ``chunk_frames`` / ``tile_size``."""
+        cf = self.chunk_frames
+        if cf is not None and batch.shape[2] > cf:
+            parts = [self._encode_moments(batch[:, :, s:s + cf])
+                     for s in range(0, batch.shape[2], cf)]
+            return _posterior([torch.cat(m, dim=2) for m in zip(*parts)])
+        return _posterior(self._encode_moments(batch))
+
+    def _encode_moments(self, batch: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        def encode(pixels: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+            with self._autocast():
+                return _moments(self.model.encode(pixels))
+        if self.tile_size is None or max(batch.shape[-2:]) <= self.tile_size:
+            return encode(batch)
+        return tiled_map(encode, batch, self.tile_size, self.tile_overlap,
+                         1 / self.patch_size, self.batch_size)
+
+    def _decode_latents(self, z: torch.Tensor) -> torch.Tensor:
+        cf = self.chunk_frames
+        if cf is not None and z.shape[2] * self.tubelet_size > cf:
+            step = cf // self.tubelet_size
+            return torch.cat([self._decode_tiles(z[:, :, s:s + step])
+                              for s in range(0, z.shape[2], step)], dim=2)
+        return self._decode_tiles(z)
+
+    def _decode_tiles(self, z: torch.Tensor) -> torch.Tensor:
+        def decode(latents: torch.Tensor) -> Tuple[torch.Tensor]:
+            with self._autocast():
+                return (self.model.decode(latents).float(), )
+        p = self.patch_size
+        if self.tile_size is None or max(z.shape[-2:]) * p <= self.tile_size:
+            return decode(z)[0]
+        return tiled_map(decode, z, self.tile_size // p, self.tile_overlap // p, p,
+                         self.batch_size)[0]
+
     # ------------------------------------------------------------------ the API
     @torch.no_grad()
     def encode(self, inputs, return_posterior: bool = False, sample: bool = False,
@@ -188,14 +344,12 @@ class Tokenizer:
             if len(groups) != 1:
                 raise ValueError('return_posterior needs inputs of one size in one batch '
                                  f'(batch_size={self.batch_size}); encode them apart.')
-            with self._autocast():
-                return self.model.encode(self._pad(torch.stack(tensors).to(self.device)))
+            return self._encode_padded(self._pad(torch.stack(tensors).to(self.device)))
         latents: List[Optional[torch.Tensor]] = [None] * len(tensors)
         for group in groups:
             batch = self._pad(torch.stack([tensors[i] for i in group]).to(self.device))
-            with self._autocast():
-                posterior = self.model.encode(batch)
-                z = posterior.sample(generator) if sample else posterior.mode()
+            posterior = self._encode_padded(batch)
+            z = posterior.sample(generator) if sample else posterior.mode()
             for i, latent in zip(group, z.float()):
                 latents[i] = latent
         if len({tuple(z.shape) for z in latents}) > 1:
@@ -213,9 +367,8 @@ class Tokenizer:
                              f'got shape {tuple(latents.shape)}.')
         outputs = []
         for start in range(0, latents.shape[0], self.batch_size):
-            with self._autocast():
-                pixels = self.model.decode(latents[start:start + self.batch_size]
-                                           .to(self.device))
+            pixels = self._decode_latents(latents[start:start + self.batch_size]
+                                          .to(self.device))
             outputs.append(pixels.float().clamp(-1, 1))
         pixels = torch.cat(outputs)
         if size is not None:
@@ -246,11 +399,32 @@ class Tokenizer:
     def _as_kind(pixels: torch.Tensor, kind: str):
         if kind in ('tensor', 'batch'):
             return pixels
-        array = ((pixels + 1) * 127.5).round().clamp(0, 255).byte().movedim(0, -1).numpy()
+        array = to_uint8(pixels)
         if kind == 'array' or array.ndim == 4:
             return array
         from PIL import Image
         return Image.fromarray(array)
 
 
-__all__ = ['PAD_MODES', 'Tokenizer']
+def to_uint8(pixels: torch.Tensor) -> np.ndarray:
+    """Pixels ``(3, [T,] H, W)`` in [-1, 1] as a uint8 array ``([T,] H, W, 3)``."""
+    return ((pixels.float().cpu() + 1) * 127.5).round().clamp(0, 255).byte().movedim(
+        0, -1).numpy()
+
+
+def _moments(posterior) -> Tuple[torch.Tensor, ...]:
+    """What defines a posterior: ``(mean, logvar)`` of a Gaussian, ``(latent, )``."""
+    if hasattr(posterior, 'logvar'):
+        return posterior.mean, posterior.logvar
+    return (posterior.mode(), )
+
+
+def _posterior(moments: Sequence[torch.Tensor]):
+    from vitok_mm.models.bottlenecks.deterministic import DeterministicLatent
+    from vitok_mm.models.bottlenecks.gaussian import DiagonalGaussian
+    if len(moments) == 2:
+        return DiagonalGaussian(*moments)
+    return DeterministicLatent(moments[0])
+
+
+__all__ = ['PAD_MODES', 'Tokenizer', 'to_uint8']
