@@ -131,11 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser('list', help='names of the model index')
     listing.add_argument('pattern', nargs='?', help='only names containing this')
     add_debug_argument(listing)
-    try:  # TEMP until export lands
-        from .export import add_export_parser
-        add_export_parser(commands)
-    except ImportError:
-        pass
+    from .export import add_export_parser
+    add_export_parser(commands)
     return parser
 
 

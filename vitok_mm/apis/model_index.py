@@ -100,9 +100,19 @@ def find_model(name: str) -> ModelEntry:
     return models[name]
 
 
+def resolve_model(config, checkpoint: Optional[str] = None):
+    """``(config, checkpoint)`` for a config file, a ``Config``, or an index name (whose
+    checkpoint is the default; the local file or torch hub's copy, never downloaded)."""
+    if isinstance(config, str) and not config.endswith('.py') and not osp.isfile(config):
+        entry = find_model(config)
+        return entry.config, checkpoint or entry.checkpoint()
+    return config, checkpoint
+
+
 def list_models(pattern: Optional[str] = None) -> List[str]:
     """Names of the index, those containing ``pattern`` when given, sorted."""
     return sorted(n for n in model_index() if pattern is None or pattern in n)
 
 
-__all__ = ['ModelEntry', 'REPO_ROOT', 'find_model', 'list_models', 'model_index']
+__all__ = ['ModelEntry', 'REPO_ROOT', 'find_model', 'list_models', 'model_index',
+           'resolve_model']

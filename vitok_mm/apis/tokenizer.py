@@ -147,11 +147,8 @@ class Tokenizer:
                 random weights).
         """
         from .inference import build_inference_model, load_inference_config
-        if isinstance(config, str) and not config.endswith('.py') and not osp.isfile(config):
-            from .model_index import find_model
-            entry = find_model(config)
-            config = entry.config
-            checkpoint = checkpoint or entry.checkpoint()
+        from .model_index import resolve_model
+        config, checkpoint = resolve_model(config, checkpoint)
         cfg = config if isinstance(config, Config) else load_inference_config(config)
         if checkpoint is not None and 'fingerprint' not in kwargs:
             from vitok_mm.utils.weights import file_sha256
