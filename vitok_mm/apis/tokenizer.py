@@ -328,6 +328,8 @@ class Tokenizer:
                          self.batch_size)[0]
 
     # ------------------------------------------------------------------ the API
+    # no_grad rather than inference_mode: the model caches its RoPE tables across calls,
+    # and inference tensors left in that cache would break a later training step of it.
     @torch.no_grad()
     def encode(self, inputs, return_posterior: bool = False, sample: bool = False,
                generator: Optional[torch.Generator] = None):
