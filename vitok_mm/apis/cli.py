@@ -94,8 +94,9 @@ def _add_tokenizer_arguments(parser: argparse.ArgumentParser, inputs_help: str,
     parser.add_argument('--chunk-frames', type=positive_int,
                         help='video: frames per chunk for long clips (whole tubelets)')
     if resize:
-        parser.add_argument('--pad-mode', choices=('reflect', 'zeros'), default='reflect',
-                            help='padding to a multiple of the patch size, cropped back')
+        parser.add_argument('--pad-mode', choices=('reflect', 'zeros'),
+                            help="padding to a multiple of the patch size, cropped back "
+                            "(default: the config's, else reflect)")
         sizes = parser.add_mutually_exclusive_group()
         sizes.add_argument('--resize', type=positive_int, metavar='SHORT_SIDE',
                            help='resize each input to this short side (aspect ratio kept)')
@@ -148,6 +149,8 @@ def _tokenizer(args):
                    tile_overlap=args.tile_overlap, chunk_frames=args.chunk_frames)
     if hasattr(args, 'resize'):
         options.update(pad_mode=args.pad_mode, resize=args.resize, max_tokens=args.max_tokens)
+    # Options left unset keep the config's tokenizer defaults (e.g. ViTok-v2's padding).
+    options = {key: value for key, value in options.items() if value is not None}
     return Tokenizer.from_pretrained(args.config, checkpoint, args.device,
                                      torch.bfloat16 if args.dtype == 'bf16' else None,
                                      **options)

@@ -25,6 +25,9 @@ class ModelEntry:
     config: str  # absolute path
     weights: Optional[str]  # absolute path, or a URL
     metafile: str
+    #: For weights converted from another release (the metafile's ``Converted From``:
+    #: ``Weights``, the original's location, and ``Command``, how to convert them).
+    converted_from: Optional[dict] = None
 
     def checkpoint(self) -> str:
         """The local checkpoint file of this model.
@@ -37,6 +40,12 @@ class ModelEntry:
             raise FileNotFoundError(f'{self.name} has no Weights in {self.metafile}; give '
                                     'a checkpoint path.')
         if '://' not in self.weights:
+            if not osp.isfile(self.weights) and self.converted_from:
+                raise FileNotFoundError(
+                    f'{self.name}: checkpoint {self.weights} does not exist. It is converted '
+                    f'from {self.converted_from.get("Weights")}: download that on a networked '
+                    f'machine, copy it here and run `{self.converted_from.get("Command")}` '
+                    '(or give another checkpoint path).')
             if not osp.isfile(self.weights):
                 raise FileNotFoundError(
                     f'{self.name}: checkpoint {self.weights} does not exist. Train it with '
@@ -64,7 +73,7 @@ def _read(metafile: str, root: str) -> List[ModelEntry]:
         if weights and '://' not in weights:
             weights = osp.join(root, weights)
         entries.append(ModelEntry(model['Name'], osp.join(root, model['Config']),
-                                  weights, metafile))
+                                  weights, metafile, model.get('Converted From')))
     return entries
 
 

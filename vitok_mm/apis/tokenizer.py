@@ -70,8 +70,12 @@ class Tokenizer:
         pad_mode: ``'reflect'`` (default) or ``'zeros'``.
         resize: resize every input to this short side (aspect ratio kept) instead of
             keeping its size; outputs come back at the resized size.
-        max_tokens: or resize every input to the largest size (aspect ratio kept, up
-            or down) whose token grid holds at most this many tokens per frame.
+        max_tokens: or shrink every input whose (padded) token grid has more than this
+            many tokens per frame, keeping the aspect ratio, as ViTok-v2 does (see
+            :func:`fit_to_token_budget`); smaller inputs keep their size.
+        packed: batch inputs of different sizes together, each padded to its own patch
+            multiple, their token sequences padded to one length and masked (ViTok-v2's
+            NaFlex); otherwise inputs are grouped by size. Equal results either way.
         tile_size: encode and decode inputs with a side longer than this (pixels, a
             multiple of the patch size) in overlapping tiles of this size.
         tile_overlap: pixels two neighbouring tiles share (default a quarter tile,
@@ -87,7 +91,7 @@ class Tokenizer:
                  pad_mode: str = 'reflect', resize: Optional[int] = None,
                  max_tokens: Optional[int] = None, tile_size: Optional[int] = None,
                  tile_overlap: Optional[int] = None, chunk_frames: Optional[int] = None,
-                 fingerprint: Optional[str] = None):
+                 packed: bool = False, fingerprint: Optional[str] = None):
         if pad_mode not in PAD_MODES:
             raise ValueError(f'pad_mode={pad_mode!r}: choose one of {PAD_MODES}.')
         if dtype not in (None, torch.float32, torch.bfloat16):
@@ -128,6 +132,10 @@ class Tokenizer:
                 raise ValueError(f'chunk_frames={chunk_frames} must be a positive multiple of '
                                  f'the tubelet size {self.tubelet_size} (whole tubelets).')
         self.chunk_frames = chunk_frames
+        if packed and not hasattr(model, 'encode_packed'):
+            raise ValueError(f'packed=True needs a model with encode_packed/decode_packed; '
+                             f'{type(model).__name__} has none.')
+        self.packed = packed
         self._fingerprint = fingerprint
 
     @classmethod
@@ -145,11 +153,15 @@ class Tokenizer:
                 :func:`~vitok_mm.apis.list_models`), whose checkpoint is the default.
             checkpoint: the weights (default: the index's for a name; else none, i.e.
                 random weights).
+            **kwargs: the constructor's options; a config's ``tokenizer = dict(...)``
+                gives defaults for them.
         """
         from .inference import build_inference_model, load_inference_config
         from .model_index import resolve_model
         config, checkpoint = resolve_model(config, checkpoint)
         cfg = config if isinstance(config, Config) else load_inference_config(config)
+        # The config's own defaults (e.g. ViTok-v2's zero padding and packed batches).
+        kwargs = {**dict(cfg.get('tokenizer', {})), **kwargs}
         if checkpoint is not None and 'fingerprint' not in kwargs:
             from vitok_mm.utils.weights import file_sha256
             if osp.isfile(checkpoint):  # else the loader names the missing file
@@ -225,12 +237,7 @@ class Tokenizer:
         if self.resize is not None:
             scale = self.resize / min(height, width)
             return (max(1, round(height * scale)), max(1, round(width * scale)))
-        p = self.patch_size
-        scale = math.sqrt(self.max_tokens * p * p / (height * width))
-        # Whole patches (no padding), at least one, and never over the budget.
-        rows = max(1, math.floor(height * scale / p + 1e-6))
-        cols = max(1, min(math.floor(width * scale / p + 1e-6), self.max_tokens // rows))
-        return rows * p, cols * p
+        return fit_to_token_budget(height, width, self.patch_size, self.max_tokens)
 
     def _resized(self, pixels: torch.Tensor) -> torch.Tensor:
         if self.resize is None and self.max_tokens is None:
@@ -240,7 +247,7 @@ class Tokenizer:
             return pixels
         frames = pixels if pixels.ndim == 4 else pixels[:, None]  # (3, T, H, W)
         out = F.interpolate(frames.movedim(1, 0), size=size, mode='bicubic',
-                            antialias=True, align_corners=False).clamp(-1, 1).movedim(0, 1)
+                            antialias=True, align_corners=False).movedim(0, 1)
         return out if pixels.ndim == 4 else out[:, 0]
 
     def preprocess(self, item: Input) -> torch.Tensor:
@@ -278,12 +285,25 @@ class Tokenizer:
         return _reflect_pad(batch, pads)
 
     def _groups(self, tensors: List[torch.Tensor]) -> List[List[int]]:
-        """Indices of the inputs, grouped by size, in batches of ``batch_size``."""
-        by_size = {}
+        """Indices of the inputs in batches of ``batch_size``: grouped by size, or with
+        ``packed`` in input order whatever their sizes (except those that go in tiles or
+        chunks, grouped by size)."""
+        by_size, mixed = {}, []
         for index, tensor in enumerate(tensors):
-            by_size.setdefault(tuple(tensor.shape), []).append(index)
-        return [indices[i:i + self.batch_size] for indices in by_size.values()
+            if self.packed and not self._split(tensor.shape[1:]):
+                mixed.append(index)
+            else:
+                by_size.setdefault(tuple(tensor.shape), []).append(index)
+        return [indices[i:i + self.batch_size] for indices in [mixed, *by_size.values()]
                 for i in range(0, len(indices), self.batch_size)]
+
+    def _split(self, size: Sequence[int]) -> bool:
+        """Whether an input of ``size`` (``[T,] H, W``) goes in tiles or chunks."""
+        tiles = self.tile_size is not None and max(size[-2:]) > self.tile_size
+        return tiles or (self.chunk_frames is not None and size[0] > self.chunk_frames)
+
+    def _same_size(self, tensors: Sequence[torch.Tensor]) -> bool:
+        return len({tuple(t.shape) for t in tensors}) == 1
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16,
@@ -346,21 +366,31 @@ class Tokenizer:
             return self._encode_padded(self._pad(torch.stack(tensors).to(self.device)))
         latents: List[Optional[torch.Tensor]] = [None] * len(tensors)
         for group in groups:
-            batch = self._pad(torch.stack([tensors[i] for i in group]).to(self.device))
-            posterior = self._encode_padded(batch)
-            z = posterior.sample(generator) if sample else posterior.mode()
-            for i, latent in zip(group, z.float()):
-                latents[i] = latent
+            members = [tensors[i] for i in group]
+            if self._same_size(members):
+                posteriors = [self._encode_padded(self._pad(torch.stack(members)
+                                                            .to(self.device)))]
+            else:  # a packed batch of different sizes
+                with self._autocast():
+                    posteriors = self.model.encode_packed(
+                        [self._pad(t[None].to(self.device))[0] for t in members])
+            z = [p.sample(generator) if sample else p.mode() for p in posteriors]
+            for i, latent in zip(group, torch.cat(z) if len(z) == 1 else [x[0] for x in z]):
+                latents[i] = latent.float()
         if len({tuple(z.shape) for z in latents}) > 1:
             return latents  # inputs of different sizes: one latent each
         return torch.stack(latents)
 
     @torch.no_grad()
-    def decode(self, latents: torch.Tensor,
-               size: Optional[Sequence[int]] = None) -> torch.Tensor:
+    def decode(self, latents: Union[torch.Tensor, Sequence[torch.Tensor]],
+               size: Optional[Sequence] = None):
         """Pixels ``(N, 3, [T,] H, W)`` in [-1, 1] (float32) of latents
         ``(N, c, [t,] h, w)``, cropped to ``size`` (``(H, W)`` or ``(T, H, W)``) when
-        given, e.g. the size of the input that was encoded."""
+        given, e.g. the size of the input that was encoded. A list of latents
+        ``(c, [t,] h, w)`` of different sizes (what :meth:`encode` returns for inputs of
+        different sizes) gives a list of pixels, ``size`` a list of sizes."""
+        if not isinstance(latents, torch.Tensor):
+            return self._decode_list(list(latents), size)
         if latents.ndim != (5 if self.is_video else 4):
             raise ValueError(f'latents must be (N, c, {"t, " if self.is_video else ""}h, w), '
                              f'got shape {tuple(latents.shape)}.')
@@ -369,15 +399,26 @@ class Tokenizer:
             pixels = self._decode_latents(latents[start:start + self.batch_size]
                                           .to(self.device))
             outputs.append(pixels.float().clamp(-1, 1))
-        pixels = torch.cat(outputs)
-        if size is not None:
-            size = tuple(int(s) for s in size)
-            have = tuple(pixels.shape[-len(size):])
-            if any(s > h for s, h in zip(size, have)):
-                raise ValueError(f'size {size} is larger than the decoded {have}.')
-            for axis, s in enumerate(size):
-                pixels = pixels.narrow(pixels.ndim - len(size) + axis, 0, s)
-        return pixels
+        return _crop(torch.cat(outputs), size)
+
+    def _decode_list(self, latents: List[torch.Tensor], sizes: Optional[Sequence]) -> list:
+        if sizes is not None and len(sizes) != len(latents):
+            raise ValueError(f'{len(latents)} latents but {len(sizes)} sizes.')
+        p, q = self.patch_size, self.tubelet_size or 1
+        pixel_sizes = [((z.shape[1] * q, ) if self.is_video else ()) + (z.shape[-2] * p,
+                                                                         z.shape[-1] * p)
+                       for z in latents]
+        outputs: List[Optional[torch.Tensor]] = [None] * len(latents)
+        for group in self._groups([torch.empty(1, *size) for size in pixel_sizes]):
+            members = [latents[i].to(self.device) for i in group]
+            if self._same_size(members):
+                pixels = list(self.decode(torch.stack(members)))
+            else:
+                with self._autocast():
+                    pixels = [x.float().clamp(-1, 1) for x in self.model.decode_packed(members)]
+            for i, x in zip(group, pixels):
+                outputs[i] = _crop(x[None], None if sizes is None else sizes[i])[0]
+        return outputs
 
     def reconstruct(self, inputs):
         """Each input encoded to its posterior mean, decoded and cropped back to its size,
@@ -386,10 +427,14 @@ class Tokenizer:
         tensors, kinds, single = self._as_list(inputs)
         outputs: List[Any] = [None] * len(tensors)
         for group in self._groups(tensors):
-            size = tensors[group[0]].shape[1:]
-            z = self.encode([tensors[i] for i in group])
-            for i, pixels in zip(group, self.decode(z, size)):
-                outputs[i] = self._as_kind(pixels.cpu(), kinds[i])
+            members = [tensors[i] for i in group]
+            z = self.encode(members)
+            if isinstance(z, torch.Tensor):
+                pixels = self.decode(z, members[0].shape[1:])
+            else:  # a packed batch of different sizes
+                pixels = self.decode(z, [t.shape[1:] for t in members])
+            for i, x in zip(group, pixels):
+                outputs[i] = self._as_kind(x.cpu(), kinds[i])
         if kinds and kinds[0] == 'batch':
             return torch.stack(outputs)
         return outputs[0] if single else outputs
@@ -403,6 +448,34 @@ class Tokenizer:
             return array
         from PIL import Image
         return Image.fromarray(array)
+
+
+def _crop(pixels: torch.Tensor, size: Optional[Sequence[int]]) -> torch.Tensor:
+    """``pixels (N, 3, ...)`` cropped to ``size`` over its last axes."""
+    if size is None:
+        return pixels
+    size = tuple(int(s) for s in size)
+    have = tuple(pixels.shape[-len(size):])
+    if any(s > h for s, h in zip(size, have)):
+        raise ValueError(f'size {size} is larger than the decoded {have}.')
+    for axis, s in enumerate(size):
+        pixels = pixels.narrow(pixels.ndim - len(size) + axis, 0, s)
+    return pixels
+
+
+def fit_to_token_budget(height: int, width: int, patch_size: int,
+                        max_tokens: int) -> Tuple[int, int]:
+    """ViTok-v2's token budget: an image whose ``ceil(H/p) * ceil(W/p)`` patches exceed
+    ``max_tokens`` shrinks to ``floor(h_p * s) x floor(w_p * s)`` patches (``s =
+    sqrt(budget / (h_p * w_p))``, aspect ratio kept, never larger than it was); others
+    keep their size."""
+    p = patch_size
+    rows, cols = math.ceil(height / p), math.ceil(width / p)
+    if rows * cols <= max_tokens:
+        return height, width
+    scale = math.sqrt(max_tokens / (rows * cols))
+    rows, cols = max(1, math.floor(rows * scale + 1e-5)), max(1, math.floor(cols * scale + 1e-5))
+    return min(rows * p, height), min(cols * p, width)
 
 
 def to_uint8(pixels: torch.Tensor) -> np.ndarray:
@@ -426,4 +499,4 @@ def _posterior(moments: Sequence[torch.Tensor]):
     return DeterministicLatent(moments[0])
 
 
-__all__ = ['PAD_MODES', 'Tokenizer', 'to_uint8']
+__all__ = ['PAD_MODES', 'Tokenizer', 'fit_to_token_budget', 'to_uint8']

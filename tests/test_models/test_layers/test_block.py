@@ -301,7 +301,8 @@ def test_bad_block_options(options, message):
 
 
 @pytest.mark.parametrize('options, message', [
-    (dict(block=dict(type='ParallelBlock')), "Unknown block type 'ParallelBlock'.*built-in: Block"),
+    (dict(block=dict(type='SerialBlock')),
+     "Unknown block type 'SerialBlock'.*built-in: Block, ParallelBlock"),
     (dict(block=dict(type='Block', dim=32)), 'sets dim=32, but its owner sets dim=48'),
     (dict(norm_type='rmsnorm', norm=dict(type='RMSNorm')), 'both set the norm'),
     (dict(mlp_type='gelu', block=dict(type='Block', mlp_type='swiglu')),

@@ -1,5 +1,5 @@
 """The ViTok decoder: latent up-projection, a transformer, and a pixel head."""
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import torch
 from einops import rearrange
@@ -7,7 +7,7 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 
-from ..layers import Transformer
+from ..layers import Transformer, pack
 from ..layers.linear import Linear
 
 
@@ -60,3 +60,17 @@ class ViTDecoder(nn.Module):
         grid = tuple(z.shape[2:])
         tokens = self.in_proj(rearrange(z, 'n c ... -> n (...) c'))
         return self.pixel_head(self.transformer(tokens, grid), grid)
+
+    def forward_packed(self, latents: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        """Latents of different sizes ``(c, [t,] h, w)`` decoded in one packed batch
+        (NaFlex): a list of pixels ``(C, [T,] H, W)``, each equal to :meth:`forward` on
+        that latent alone."""
+        for z in latents:
+            if z.ndim != 1 + self.num_axes or z.shape[0] != self.latent_channels:
+                raise ValueError(f'packed latents must each be (c, {"t, " * (self.num_axes - 2)}'
+                                 f'h, w) with c={self.latent_channels}; got {tuple(z.shape)}.')
+        packed = pack([self.in_proj(z.flatten(1).transpose(0, 1)) for z in latents],
+                      [z.shape[1:] for z in latents])
+        tokens = self.transformer(packed.tokens, mask=packed.mask, positions=packed.positions)
+        return [self.pixel_head(t, grid)[0] for t, grid in zip(packed.unpack(tokens),
+                                                               packed.grids)]

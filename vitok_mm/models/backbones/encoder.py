@@ -1,12 +1,12 @@
 """The ViTok encoder: patch/tubelet embedding followed by a transformer."""
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import nn
 
 from vitok_mm.registry import MODELS
 
-from ..layers import Transformer
+from ..layers import PackedTokens, Transformer, pack
 
 
 @MODELS.register_module()
@@ -50,3 +50,12 @@ class ViTEncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, ...]]:
         tokens, grid = self.patch_embed(x)
         return self.transformer(tokens, grid), grid
+
+    def forward_packed(self, inputs: Sequence[torch.Tensor]) -> PackedTokens:
+        """Inputs of different sizes ``(C, [T,] H, W)`` in one packed batch (NaFlex):
+        each input's tokens equal those of :meth:`forward` on it alone."""
+        embedded = [self.patch_embed(x[None]) for x in inputs]
+        packed = pack([tokens for tokens, _ in embedded], [grid for _, grid in embedded])
+        packed.tokens = self.transformer(packed.tokens, mask=packed.mask,
+                                         positions=packed.positions)
+        return packed

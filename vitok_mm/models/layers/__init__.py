@@ -6,6 +6,8 @@ from .label_embed import LabelEmbedding
 from .linear import Linear
 from .mlp import MLP_TYPES, GatedMlp, GeGLU, Mlp, SwiGLU, build_mlp, mlp_config
 from .norm import NORM_TYPES, LayerNorm, RMSNorm, build_norm, norm_config
+from .packing import PackedTokens, pack
+from .parallel_block import LayerScale, ParallelBlock
 from .patch_embed import PatchEmbed, PixelHead, token_grid
 from .pos_embed import LearnedPositionEmbedding, sincos_position_embedding
 from .rope import RotaryEmbedding, apply_rotary, split_rotary_pairs
@@ -18,5 +20,6 @@ __all__ = [
     'layer_config', 'Linear', 'MLP_TYPES', 'GatedMlp', 'GeGLU', 'Mlp', 'SwiGLU', 'build_mlp',
     'mlp_config', 'NORM_TYPES', 'LayerNorm', 'RMSNorm', 'build_norm', 'norm_config', 'PatchEmbed',
     'PixelHead', 'token_grid', 'LearnedPositionEmbedding', 'sincos_position_embedding',
-    'RotaryEmbedding', 'apply_rotary', 'split_rotary_pairs', 'Transformer',
+    'RotaryEmbedding', 'apply_rotary', 'split_rotary_pairs', 'Transformer', 'LayerScale',
+    'ParallelBlock', 'PackedTokens', 'pack',
 ]

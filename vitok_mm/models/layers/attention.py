@@ -64,23 +64,45 @@ def head_dim_of(width: int, num_heads: int) -> int:
     return width // num_heads
 
 
-def math_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Reference attention. Shapes: ``(N, H, L, d) x3 -> (N, H, L, d)``.
+def math_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                   mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Reference attention. Shapes: ``(N, H, L, d) x3 -> (N, H, L, d)``; ``mask (N, L)``
+    bool, False for keys no query may attend to.
 
     Softmax in float32 so that the reference stays one under bf16.
     """
     scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
-    return scores.float().softmax(dim=-1).type_as(v) @ v
+    scores = scores.float()
+    if mask is not None:
+        scores = scores.masked_fill(~mask[:, None, None, :], float('-inf'))
+    return scores.softmax(dim=-1).type_as(v) @ v
+
+
+def _xformers_bias(mask: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """An additive ``(N, H, L, L)`` bias of 0 / -inf for xformers from a key mask ``(N, L)``:
+    allocated with its last axis padded to a multiple of 16 (xformers wants aligned rows)
+    and broadcast over queries and heads without copies."""
+    n, heads, length = q.shape[0], q.shape[1], q.shape[2]
+    padded = -(-length // 16) * 16
+    bias = torch.zeros(n, 1, 1, padded, dtype=q.dtype, device=q.device)
+    bias[..., :length].masked_fill_(~mask[:, None, None, :], float('-inf'))
+    return bias[..., :length].expand(n, heads, length, length)
 
 
 def multi_head_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                         backend: str = 'auto') -> torch.Tensor:
-    """Non-causal attention of ``(N, H, L, d)`` queries, keys, values -> ``(N, H, L, d)``."""
+                         backend: str = 'auto',
+                         mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Non-causal attention of ``(N, H, L, d)`` queries, keys, values -> ``(N, H, L, d)``.
+
+    ``mask (N, L)`` (bool, True for real tokens) keeps every query from attending to the
+    padding tokens of a packed batch of inputs of different sizes; every backend honours it.
+    """
     backend = resolve_backend(backend, q)
     if backend == 'sdpa':
-        return F.scaled_dot_product_attention(q, k, v)
+        attn_mask = None if mask is None else mask[:, None, None, :]
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
     if backend == 'math':
-        return math_attention(q, k, v)
+        return math_attention(q, k, v, mask)
     if backend == 'xformers':
         if not q.is_cuda:
             raise ValueError(
@@ -88,8 +110,9 @@ def multi_head_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                 f"{q.device}. Use backend='auto' or 'sdpa'.")
         import xformers.ops as xops  # imported lazily: optional, CUDA-only dependency
         # xformers takes (N, L, H, d).
+        bias = None if mask is None else _xformers_bias(mask, q)
         out = xops.memory_efficient_attention(
-            q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2))
+            q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_bias=bias)
         return out.transpose(1, 2)
     raise ValueError(f'Unknown attention backend {backend!r}; choose one of {ATTENTION_BACKENDS}.')
 
@@ -114,7 +137,9 @@ class Attention(nn.Module):
     modules by them to count FLOPs on the math backend.
 
     Shapes: ``x (N, L, dim)``, ``rope`` a ``(cos, sin)`` pair of ``(L, head_dim/2)``
-    tables or None -> ``(N, L, dim)``.
+    tables (``(N, L, head_dim/2)`` for a packed batch) or None, ``mask (N, L)`` bool or
+    None -> ``(N, L, dim)``. With a mask, padding tokens are neither attended to nor
+    attend: their outputs are zero.
     """
 
     def __init__(self, dim: int, num_heads: int, qkv_bias: bool = False, proj_bias: bool = False,
@@ -134,14 +159,17 @@ class Attention(nn.Module):
         return build_layer(norm, 'norm', fixed=dict(dim=self.head_dim), known=NORM_TYPES.values())
 
     def forward(self, x: torch.Tensor,
-                rope: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> torch.Tensor:
+                rope: Optional[Tuple[torch.Tensor, torch.Tensor]] = None,
+                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         n, length, dim = x.shape
         qkv = self.qkv(x).view(n, length, 3, self.num_heads, self.head_dim)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (N, H, L, d)
         q, k = self.q_norm(q), self.k_norm(k)
         if rope is not None:
             q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
-        out = multi_head_attention(q, k, v, self.backend)
+        out = multi_head_attention(q, k, v, self.backend, mask)
+        if mask is not None:
+            out = out * mask[:, None, :, None].to(out.dtype)
         return self.proj(out.transpose(1, 2).reshape(n, length, dim))
 
     def extra_repr(self) -> str:

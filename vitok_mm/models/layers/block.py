@@ -16,12 +16,14 @@ relies on, so that another registered block can be swapped in with
   has no RoPE; a block that does not use RoPE still takes the argument. When the
   tower is called with a conditioning vector, blocks are called
   ``block(x, rope, cond=cond)`` (for DiT's adaLN-Zero block, ``cond (N, C)``).
+- Packed batches (inputs of different sizes, padded to one token count): blocks are
+  called ``block(x, rope, mask=mask)`` with ``mask (N, L)`` bool (True for real tokens)
+  and per-input RoPE tables ``(N, L, head_dim/2)``; the block passes ``mask`` to its
+  attention. Without a mask the call stays ``block(x, rope)``.
 - Output: same shape as ``x``; the tower applies its final norm after the last block.
 
 ViTok-v2's parallel block, ``x + gamma * (attn(norm(x), rope) + mlp(norm(x)))``,
-fits this contract as a new registered class taking ``attn``, ``mlp``, ``norm``
-configs like :class:`Block` (build them in the order their parameters should be
-initialised).
+fits this contract as :class:`~vitok_mm.models.layers.ParallelBlock`.
 """
 from typing import Optional, Tuple
 
@@ -85,7 +87,7 @@ class Block(nn.Module):
         self.mlp = build_layer(mlp, 'mlp', fixed=dict(dim=dim), known=MLP_TYPES.values(),
                                defaults={} if 'hidden_dim' in mlp else dict(mlp_ratio=mlp_ratio))
 
-    def forward(self, x: torch.Tensor,
-                rope: Optional[Tuple[torch.Tensor, torch.Tensor]] = None) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), rope)
+    def forward(self, x: torch.Tensor, rope: Optional[Tuple[torch.Tensor, torch.Tensor]] = None,
+                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), rope, mask)
         return x + self.mlp(self.norm2(x))

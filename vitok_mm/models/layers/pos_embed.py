@@ -15,19 +15,25 @@ def sincos_position_embedding(grid: Sequence[int], dim: int, temperature: float 
     The width is split between the axes (each part a multiple of 2; the last
     axes get the remainder), each axis embedded like the 1D transformer one.
     """
-    num_axes = len(grid)
+    positions = torch.meshgrid(
+        *[torch.arange(n, device=device, dtype=torch.float32) for n in grid], indexing='ij')
+    return sincos_at(torch.stack([p.reshape(-1) for p in positions], dim=-1), dim, temperature)
+
+
+def sincos_at(positions: torch.Tensor, dim: int, temperature: float = 10000.0) -> torch.Tensor:
+    """The sin-cos embedding of tokens at integer grid ``positions (..., axes)``:
+    ``(..., dim)`` float32, the rows :func:`sincos_position_embedding` gives them."""
+    num_axes = positions.shape[-1]
     if dim % (2 * num_axes):
         raise ValueError(
             f'sincos position embedding needs the width ({dim}) to be divisible by '
             f'2 x {num_axes} axes.')
     per_axis = dim // num_axes
-    positions = torch.meshgrid(
-        *[torch.arange(n, device=device, dtype=torch.float32) for n in grid], indexing='ij')
-    omega = 1.0 / temperature ** (torch.arange(per_axis // 2, device=device,
+    omega = 1.0 / temperature ** (torch.arange(per_axis // 2, device=positions.device,
                                                dtype=torch.float32) / (per_axis // 2))
     parts = []
-    for pos in positions:
-        angles = pos.reshape(-1, 1) * omega[None, :]
+    for axis in range(num_axes):
+        angles = positions[..., axis:axis + 1].float() * omega
         parts += [angles.sin(), angles.cos()]
     return torch.cat(parts, dim=-1)
 

@@ -47,10 +47,13 @@ def split_rotary_pairs(head_dim: int, num_axes: int) -> Tuple[int, ...]:
 def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotate the channel pairs of ``x`` by the angles whose cos/sin are given.
 
-    Shapes: ``x (..., L, head_dim)``, ``cos/sin (L, head_dim / 2)`` -> like ``x``.
-    Computed in float32 (bf16 angles lose the position information of far tokens)
-    and returned in ``x``'s dtype.
+    Shapes: ``x (..., L, head_dim)``, ``cos/sin (L, head_dim / 2)`` -> like ``x``; for
+    ``x (N, H, L, head_dim)`` also per-input tables ``(N, L, head_dim / 2)`` (a packed
+    batch). Computed in float32 (bf16 angles lose the position information of far
+    tokens) and returned in ``x``'s dtype.
     """
+    if cos.ndim == 3:  # (N, L, pairs): one table per input, shared by the heads
+        cos, sin = cos[:, None], sin[:, None]
     pairs = x.float().unflatten(-1, (-1, 2))
     x1, x2 = pairs[..., 0], pairs[..., 1]
     rotated = torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
@@ -112,6 +115,20 @@ class RotaryEmbedding(nn.Module):
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = (angles.cos(), angles.sin())
         return self._cache[key]
+
+    def at(self, positions: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Tables for tokens at given grid positions: ``positions (N, L, num_axes)``
+        (integer coordinates, e.g. each token's row and column in its own image) ->
+        ``(cos, sin)``, each ``(N, L, head_dim / 2)`` in float32; equal to
+        :meth:`forward`'s rows for the positions of a full grid."""
+        if positions.shape[-1] != self.num_axes:
+            raise ValueError(f'RotaryEmbedding was built for {self.num_axes} axes but got '
+                             f'positions of shape {tuple(positions.shape)}.')
+        positions = positions.float()
+        angles = torch.cat([
+            positions[..., axis:axis + 1] * freq
+            for axis, freq in enumerate(self.axis_frequencies(positions.device))], dim=-1)
+        return angles.cos(), angles.sin()
 
     def extra_repr(self) -> str:
         return f'head_dim={self.head_dim}, axes_pairs={self.axes_pairs}, theta={self.theta}'

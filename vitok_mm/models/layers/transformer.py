@@ -11,7 +11,12 @@ from vitok_mm.registry import MODELS
 from .attention import head_dim_of
 from .build import build_layer, layer_config
 from .norm import NORM_TYPES, norm_config
-from .pos_embed import ABS_POS_EMBED_TYPES, LearnedPositionEmbedding, sincos_position_embedding
+from .pos_embed import (
+    ABS_POS_EMBED_TYPES,
+    LearnedPositionEmbedding,
+    sincos_at,
+    sincos_position_embedding,
+)
 from .rope import RotaryEmbedding
 
 
@@ -45,6 +50,13 @@ class Transformer(nn.Module):
 
     Shapes: ``x (N, L, width)``, ``grid`` with ``prod(grid) == L``, optional ``cond``
     passed to every block -> ``(N, L, width)``.
+
+    Packed batches (NaFlex: inputs of different sizes, each a token sequence padded to
+    one length ``L``): ``forward(x, positions=..., mask=...)`` with ``positions
+    (N, L, num_axes)``, each token's integer coordinates in its own grid (what positions
+    RoPE and a sin-cos embedding see), and ``mask (N, L)`` bool, True for real tokens;
+    padding tokens are kept out of every attention. A learned position table needs
+    the full grid and is refused there.
     """
 
     def __init__(self, width: int, depth: int, num_heads: int, mlp_ratio: float = 4.0,
@@ -67,7 +79,7 @@ class Transformer(nn.Module):
             fixed=dict(dim=width, num_heads=num_heads, norm_type=norm_type, norm=norm,
                        mlp_type=mlp_type, qk_norm=qk_norm, qkv_bias=qkv_bias,
                        attn_backend=attn_backend),
-            defaults=dict(mlp_ratio=mlp_ratio), known=('Block', ))
+            defaults=dict(mlp_ratio=mlp_ratio), known=('Block', 'ParallelBlock'))
         final_norm_cfg = norm_config(block.get('norm_type'), block.get('norm'))
         self.num_axes = num_axes
         self.grad_checkpointing = grad_checkpointing
@@ -87,21 +99,43 @@ class Transformer(nn.Module):
         self.norm = build_layer(final_norm_cfg, 'norm', fixed=dict(dim=width),
                                 known=NORM_TYPES.values()) if final_norm else nn.Identity()
 
-    def forward(self, x: torch.Tensor, grid: Sequence[int],
-                cond: Optional[torch.Tensor] = None) -> torch.Tensor:
-        grid = tuple(grid)
-        if len(grid) != self.num_axes:
-            raise ValueError(f'expected a {self.num_axes}-axis token grid, got {grid}.')
-        if self.pos_embed is not None:
-            x = x + self.pos_embed(grid).to(x.dtype)
-        elif self.abs_pos_embed == 'sincos':
-            x = x + sincos_position_embedding(grid, x.shape[-1], device=x.device).to(x.dtype)
-        rope = self.rope(grid, x.device) if self.rope is not None else None
-        # Blocks without conditioning keep the two-argument call of the block contract.
+    def forward(self, x: torch.Tensor, grid: Optional[Sequence[int]] = None,
+                cond: Optional[torch.Tensor] = None, mask: Optional[torch.Tensor] = None,
+                positions: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if positions is None:
+            if grid is None:
+                raise ValueError('Transformer.forward needs the token grid, or per-token '
+                                 'positions for a packed batch.')
+            grid = tuple(grid)
+            if len(grid) != self.num_axes:
+                raise ValueError(f'expected a {self.num_axes}-axis token grid, got {grid}.')
+            x = self._add_positions(x, grid)
+            rope = self.rope(grid, x.device) if self.rope is not None else None
+        else:
+            if positions.shape[:2] != x.shape[:2] or positions.shape[-1] != self.num_axes:
+                raise ValueError(f'positions must be (N, L, {self.num_axes}) for tokens of shape '
+                                 f'{tuple(x.shape)}, got {tuple(positions.shape)}.')
+            if self.pos_embed is not None:
+                raise ValueError("a learned position table (abs_pos_embed='learned') needs the "
+                                 'full token grid; packed batches of different sizes need '
+                                 "RoPE or abs_pos_embed='sincos'.")
+            if self.abs_pos_embed == 'sincos':
+                x = x + sincos_at(positions, x.shape[-1]).to(x.dtype)
+            rope = self.rope.at(positions) if self.rope is not None else None
+        # Blocks keep the two-argument call of the block contract unless there is more.
         extra = {} if cond is None else dict(cond=cond)
+        if mask is not None:
+            extra['mask'] = mask
         for block in self.blocks:
             if self.grad_checkpointing and self.training and torch.is_grad_enabled():
                 x = checkpoint(block, x, rope, use_reentrant=False, **extra)
             else:
                 x = block(x, rope, **extra)
         return self.norm(x)
+
+    def _add_positions(self, x: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+        if self.pos_embed is not None:
+            return x + self.pos_embed(grid).to(x.dtype)
+        if self.abs_pos_embed == 'sincos':
+            return x + sincos_position_embedding(grid, x.shape[-1], device=x.device).to(x.dtype)
+        return x

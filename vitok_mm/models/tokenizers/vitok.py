@@ -137,6 +137,19 @@ class ViTok(BaseModel):
         """Latent map ``(N, c, [t,] h, w)`` -> pixels ``(N, 3, [T,] H, W)``."""
         return self.decoder(z)
 
+    def encode_packed(self, inputs: Sequence[torch.Tensor]) -> list:
+        """Inputs of different sizes ``(3, [T,] H, W)`` (each a multiple of the patch)
+        encoded as one packed batch (NaFlex): one posterior over ``(1, c, [t,] h, w)`` per
+        input, equal to :meth:`encode` of the input alone."""
+        packed = self.encoder.forward_packed(inputs)
+        return [self.bottleneck(tokens, grid)
+                for tokens, grid in zip(packed.unpack(), packed.grids)]
+
+    def decode_packed(self, latents: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+        """Latents of different sizes ``(c, [t,] h, w)`` decoded as one packed batch:
+        pixels ``(3, [T,] H, W)`` per latent."""
+        return self.decoder.forward_packed(latents)
+
     def reconstruct(self, x: torch.Tensor, sample: bool = False) -> torch.Tensor:
         """Decode the posterior mean (or a sample) of ``x``; same shape as ``x``."""
         posterior = self.encode(x)
