@@ -169,3 +169,5 @@ def test_packed_batches_of_mixed_sizes_equal_grouped_ones():
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
     for a, b in zip(packed.reconstruct(images), grouped.reconstruct(images)):
         assert a.shape == b.shape and np.abs(a.astype(int) - b.astype(int)).max() <= 1
+    with pytest.raises(ValueError, match='return_posterior needs inputs of one size'):
+        packed.encode(images[:2], return_posterior=True)

@@ -360,7 +360,7 @@ class Tokenizer:
         tensors, _, _ = self._as_list(inputs)
         groups = self._groups(tensors)
         if return_posterior:
-            if len(groups) != 1:
+            if len(groups) != 1 or not self._same_size(tensors):
                 raise ValueError('return_posterior needs inputs of one size in one batch '
                                  f'(batch_size={self.batch_size}); encode them apart.')
             return self._encode_padded(self._pad(torch.stack(tensors).to(self.device)))
