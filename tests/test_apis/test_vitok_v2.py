@@ -187,3 +187,27 @@ def test_the_model_index_lists_the_nine_releases():
             r'run `python tools/model_converters/vitok_v2_to_vitok_mm.py DIR --variant '
             r'5B-f32x128 --out checkpoints/vitok_v2/5b-f32x128.pth`')):
         Tokenizer.from_pretrained('vitok-v2-5b-f32x128')
+
+
+@pytest.mark.parametrize('variant', ['Ld4-Ld24/1x16x16', 'Td4-T/1x32x256', 'B/16x32',
+                                     'Bw512d6h8m4-L/1x8x4', 'w256_d3_h4_m2-Gd2/1x16x8',
+                                     'E/1x32x64'])
+def test_variant_names_parse_as_v2_parses_them(variant):
+    ours, theirs = parse_v2_variant(variant), ref.parse_v2_variant(variant)
+    for tower in ('encoder', 'decoder'):
+        got = getattr(ours, tower)
+        assert (got.width, got.depth, got.num_heads) == tuple(
+            theirs[f'{tower}_{key}'] for key in ('width', 'depth', 'heads'))
+    assert ours.mlp_factor == theirs['mlp_factor']
+    assert (ours.patch_size, ours.latent_channels) == (theirs['patch'], theirs['channels'])
+
+
+@pytest.mark.parametrize('variant, message', [
+    ('Xd4-L/1x16x16', "cannot read the tower 'Xd4'"),
+    ('Ld4-Ld24/2x16x16', 'temporal stride 2; only image variants'),
+    ('Ld4-Ld24', 'expected "<enc>-<dec>/'),
+    ('5B-f16x8', "unknown ViTok-v2 variant '5B-f16x8'"),
+])
+def test_bad_variant_names_are_refused_by_name(variant, message):
+    with pytest.raises(ValueError, match=message):
+        parse_v2_variant(variant)
