@@ -1,6 +1,6 @@
 # The released ViTok-v2 350M-f16x16 (philippehansen/ViTok-v2-350M-f16x16,
 # v2 variant Ld4-Ld24/1x16x16): patch 16, 16 latent channels per token.
 # Weights: see configs/vitok_v2/README.md.
-_base_ = '../_base_/models/vitok_v2_350m.py'
+_base_ = ['../_base_/models/vitok_v2_350m.py', '../_base_/default_runtime.py']
 
 model = dict(patch_size=16, bottleneck=dict(latent_channels=16))
