@@ -1,0 +1,54 @@
+"""Run a scaling sweep: one derived config per grid point, trained, evaluated, tabled.
+
+    python tools/sweep.py configs/sweeps/e_sweep_quickstart.py [--dry-run]
+    python tools/sweep.py configs/sweeps/e_sweep_256p.py --launcher slurm
+    python tools/plot_sweep.py work_dirs/sweeps/e_sweep_quickstart/sweep.csv
+
+Finished points are skipped and unfinished ones resume; a failed point is recorded with
+its error and the sweep goes on (exit code 1 at the end). See vitok_mm/apis/sweep.py.
+"""
+import argparse
+
+from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.apis.sweep import load_sweep, run_sweep
+from vitok_mm.utils.table import format_table
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('sweep', help='a sweep config (configs/sweeps/...)')
+    parser.add_argument('--launcher', choices=('local', 'slurm'), default='local',
+                        help='local: one point after another here; slurm: one job per point '
+                        'through submitit')
+    parser.add_argument('--work-dir', help="default: the sweep config's work_dir")
+    parser.add_argument('--dry-run', action='store_true',
+                        help='write the point configs and list what would run')
+    add_debug_argument(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    sweep = load_sweep(args.sweep, args.work_dir)
+    rows = run_sweep(sweep, args.launcher, args.dry_run)
+    if not rows:
+        return 0
+    metrics = [k for k in ('psnr', 'ssim', 'lpips', 'rfid') if any(k in r for r in rows)]
+    header = ['point', 'status', 'params (M)', 'GFLOPs', 'E', 'tokens', 'train (s)'] + metrics
+
+    def cell(value, digits=4):
+        return '-' if value is None else (f'{value:.{digits}g}' if isinstance(value, float)
+                                          else str(value))
+    print(format_table(header, [
+        [r['point'], r['status'], cell(r.get('params_m')), cell(r.get('gflops')),
+         cell(r.get('E')), cell(r.get('tokens')), cell(r.get('train_seconds'))]
+        + [cell(r.get(m)) for m in metrics] for r in rows]))
+    print(f'table: {sweep.work_dir}/sweep.csv (and sweep.json)')
+    failed = [r for r in rows if r['status'] != 'done']
+    for row in failed:
+        print(f'failed: {row["point"]}: {row.get("error")}')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    run_tool(main)
