@@ -215,3 +215,21 @@ def test_the_tools_answer_in_one_line(tmp_path):
     assert missing.returncode == 1
     assert missing.stderr.strip() == ('error: sweep config configs/sweeps/nope.py does not '
                                       'exist (the sweeps live in configs/sweeps/).')
+
+
+@pytest.mark.parametrize('path, points, e_range', [
+    ('configs/sweeps/e_sweep_256p.py', 15, (256, 65536)),
+    ('configs/sweeps/e_sweep_512p.py', 3, (4096, 65536)),
+    ('configs/sweeps/enc_dec_scaling_256p.py', 6, (4096, 4096)),
+    ('configs/sweeps/e_sweep_quickstart.py', 12, (64, 8192)),
+])
+def test_the_shipped_sweeps_describe_the_papers_grids(tmp_path, path, points, e_range):
+    """Each shipped sweep's points build (on the meta device) with the E the paper's grid
+    spans; nothing is trained."""
+    from vitok_mm.apis.sweep import describe
+    from vitok_mm.utils import register_all_modules
+    register_all_modules()
+    sweep = load_sweep(str(REPO / path), work_dir=str(tmp_path))
+    assert len(sweep.points) == points
+    described = [describe(write_point_config(sweep, p)) for p in sweep.points]
+    assert (min(d['E'] for d in described), max(d['E'] for d in described)) == e_range
