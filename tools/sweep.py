@@ -33,7 +33,8 @@ def main(argv=None) -> int:
     rows = run_sweep(sweep, args.launcher, args.dry_run)
     if not rows:
         return 0
-    metrics = [k for k in ('psnr', 'ssim', 'lpips', 'rfid') if any(k in r for r in rows)]
+    metrics = [k for k in ('psnr', 'ssim', 'hf_energy_ratio', 'lpips', 'rfid')
+               if any(k in r for r in rows)]
     header = ['point', 'status', 'params (M)', 'GFLOPs', 'E', 'tokens', 'train (s)'] + metrics
 
     def cell(value, digits=4):

@@ -53,9 +53,10 @@ def write_sweep(tmp_path, axes='dict(patch_size=[8, 16], latent_channels=[4, 8])
     ('precision', 'fp32', 'optim_wrapper.dtype', None),
     ('precision', 'bf16', 'optim_wrapper.dtype', 'bfloat16'),
     ('model.decoder.mlp_ratio', 2.0, 'model.decoder.mlp_ratio', 2.0),
+    ('tag', 'baseline', 'model.patch_size', 8),  # a label: the base's value stays
 ])
 def test_each_axis_kind_sets_its_config_values(tmp_path, axis, value, key, expected):
-    assert axis_options(axis, value)[key] == expected
+    assert axis_options(axis, value).get(key, expected) == expected
     sweep = Sweep(path='s.py', base=str(QUICKSTART), axes={axis: [value]},
                   work_dir=str(tmp_path))
     point = sweep.points[0]
@@ -222,6 +223,7 @@ def test_the_tools_answer_in_one_line(tmp_path):
     ('configs/sweeps/e_sweep_512p.py', 3, (4096, 65536)),
     ('configs/sweeps/enc_dec_scaling_256p.py', 6, (4096, 4096)),
     ('configs/sweeps/e_sweep_quickstart.py', 12, (64, 8192)),
+    ('configs/sweeps/quickstart_speckle.py', 2, (2048, 2048)),
 ])
 def test_the_shipped_sweeps_describe_the_papers_grids(tmp_path, path, points, e_range):
     """Each shipped sweep's points build (on the meta device) with the E the paper's grid

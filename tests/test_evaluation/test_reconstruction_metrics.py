@@ -71,6 +71,23 @@ def test_metric_quantizes_like_saved_images_and_averages():
         ReconstructionMetric(metrics=('psnr', 'fid'))
 
 
+def test_hf_energy_ratio_on_request_flags_speckle_and_blur():
+    """The quick start's HF energy as a metric (for sweeps): 1 for the original, above 1
+    with added speckle, below 1 when blurred; the default metrics are unchanged."""
+    import torch.nn.functional as F
+    _, target = _real_pairs()
+    assert 'hf_energy_ratio' not in ReconstructionMetric().metrics
+    metric = ReconstructionMetric(metrics=('psnr', 'hf_energy_ratio'))
+    torch.manual_seed(0)
+    noisy = (target + 0.03 * torch.randn_like(target)).clamp(0, 1)
+    blurred = F.avg_pool2d(target, 3, stride=1, padding=1, count_include_pad=False)
+    for pred, check in ((target, lambda v: v == pytest.approx(1.0)), (noisy, lambda v: v > 1.2),
+                        (blurred, lambda v: v < 0.8)):
+        metric.results = []
+        metric.process(None, [dict(pred=p * 2 - 1, gt=t * 2 - 1) for p, t in zip(pred, target)])
+        assert check(metric.compute_metrics(metric.results)['hf_energy_ratio'])
+
+
 def test_video_scores_are_per_frame_averaged_over_frames_then_clips():
     pred, target = _real_pairs()
     noisier = (pred + 0.1 * torch.randn_like(pred)).clamp(0, 1)

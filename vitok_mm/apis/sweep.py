@@ -11,7 +11,8 @@ A sweep config is a Python file (read with MMEngine's ``Config``)::
 
 Axes (:func:`axis_options`): ``patch_size``, ``tubelet_size``, ``latent_channels``,
 ``encoder`` / ``decoder`` (a tower letter of the paper's Table 1: S, B, L), ``precision``
-(``'bf16'`` or ``'fp32'``, Table 2), or any dotted config key (``'model.decoder.depth'``).
+(``'bf16'`` or ``'fp32'``, Table 2), ``tag`` (a label that sets nothing), or any dotted
+config key (``'model.decoder.depth'``).
 The points are the grid's product. Each gets ``<work_dir>/configs/<point>.py``, a config
 that inherits the base and sets the point's values (visible on disk, rerunnable alone
 with ``tools/train.py``), and is trained in ``<work_dir>/points/<point>``:
@@ -46,7 +47,7 @@ from vitok_mm.models.variants import TOWER_SIZES
 
 #: The named axes and what they set.
 NAMED_AXES = ('patch_size', 'tubelet_size', 'latent_channels', 'encoder', 'decoder',
-              'precision')
+              'precision', 'tag')
 PRECISIONS = dict(bf16='bfloat16', fp32=None)
 RESULT_FILE = 'result.json'
 #: Columns of the table before the axes and the metrics.
@@ -143,6 +144,8 @@ def axis_options(axis: str, value: Any) -> Dict[str, Any]:
             raise ValueError(f'axis precision: {value!r}; choose bf16 or fp32.')
         return {'optim_wrapper.type': 'GuardedOptimWrapper',
                 'optim_wrapper.dtype': PRECISIONS[value]}
+    if axis == 'tag':  # a label of the point, setting nothing
+        return {}
     if '.' in axis:
         return {axis: value}
     raise ValueError(f'unknown sweep axis {axis!r}: use one of {", ".join(NAMED_AXES)} or a '
@@ -151,7 +154,7 @@ def axis_options(axis: str, value: Any) -> Dict[str, Any]:
 
 def _short(axis: str) -> str:
     return dict(patch_size='p', tubelet_size='q', latent_channels='c', encoder='enc',
-                decoder='dec', precision='').get(axis, axis.split('.')[-1])
+                decoder='dec', precision='', tag='').get(axis, axis.split('.')[-1])
 
 
 def _point(values: Dict[str, Any]) -> SweepPoint:

@@ -6,7 +6,7 @@ from mmengine.evaluator import BaseMetric
 
 from vitok_mm.registry import METRICS
 
-from ..functional import psnr, ssim
+from ..functional import high_frequency_ratio, psnr, ssim
 
 
 def to_unit_range(pixels: torch.Tensor, quantize: bool = True) -> torch.Tensor:
@@ -27,13 +27,15 @@ class ReconstructionMetric(BaseMetric):
     Consumes the model's ``predict`` outputs (dicts with ``pred`` and ``gt`` in [-1, 1]).
 
     Args:
-        metrics: which of ``'psnr'``, ``'ssim'`` to compute.
+        metrics: which of ``'psnr'``, ``'ssim'``, ``'hf_energy_ratio'`` (the
+            reconstruction's Laplacian energy over the original's: above 1 means added
+            texture or speckle, below 1 blur) to compute.
         quantize: round to 8-bit levels first (default; see :func:`to_unit_range`).
         prefix: key prefix in the logs.
     """
 
     default_prefix = 'recon'
-    KNOWN = ('psnr', 'ssim')
+    KNOWN = ('psnr', 'ssim', 'hf_energy_ratio')
 
     def __init__(self, metrics: Sequence[str] = ('psnr', 'ssim'), quantize: bool = True,
                  collect_device: str = 'cpu', prefix: str = None):
@@ -56,6 +58,8 @@ class ReconstructionMetric(BaseMetric):
             values['psnr'] = psnr(preds, gts).clamp(max=100.0)  # identical images: cap inf
         if 'ssim' in self.metrics:
             values['ssim'] = ssim(preds, gts)
+        if 'hf_energy_ratio' in self.metrics:
+            values['hf_energy_ratio'] = high_frequency_ratio(preds, gts)
         values = {k: v.view(-1, frames).mean(1) for k, v in values.items()}
         for i in range(len(data_samples)):
             self.results.append({k: float(v[i]) for k, v in values.items()})
