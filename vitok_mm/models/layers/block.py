@@ -37,6 +37,25 @@ from .mlp import MLP_TYPES, mlp_config
 from .norm import NORM_TYPES, norm_config
 
 
+def block_layer_configs(dim: int, num_heads: int, norm_type: Optional[str],
+                        mlp_type: Optional[str], qk_norm: Optional[bool],
+                        qkv_bias: Optional[bool], attn_backend: Optional[str],
+                        attn: Optional[dict], mlp: Optional[dict],
+                        norm: Optional[dict]) -> Tuple[dict, dict, dict]:
+    """The attention, MLP and norm configs of a block from its arguments (shorthands merged
+    in, checked), shared by every block that takes ``attn``, ``mlp`` and ``norm`` configs."""
+    norm = norm_config(norm_type, norm)
+    mlp = mlp_config(mlp_type, mlp)
+    attn = layer_config(
+        attn if attn is not None else dict(type='Attention'), 'attn',
+        fixed=dict(dim=dim, num_heads=num_heads, qk_norm=qk_norm, qkv_bias=qkv_bias,
+                   backend=attn_backend),
+        known=('Attention', ))
+    if attn.get('qk_norm') and 'norm' not in attn and 'norm_type' not in attn:
+        attn['norm'] = norm  # one norm for the whole block, as norm_type always meant
+    return attn, mlp, norm
+
+
 @MODELS.register_module()
 class Block(nn.Module):
     """``x + attn(norm1(x))`` then ``x + mlp(norm2(x))``; Llama-style by default.
@@ -71,15 +90,8 @@ class Block(nn.Module):
                  attn_backend: Optional[str] = None, attn: Optional[dict] = None,
                  mlp: Optional[dict] = None, norm: Optional[dict] = None):
         super().__init__()
-        norm = norm_config(norm_type, norm)
-        mlp = mlp_config(mlp_type, mlp)
-        attn = layer_config(
-            attn if attn is not None else dict(type='Attention'), 'attn',
-            fixed=dict(dim=dim, num_heads=num_heads, qk_norm=qk_norm, qkv_bias=qkv_bias,
-                       backend=attn_backend),
-            known=('Attention', ))
-        if attn.get('qk_norm') and 'norm' not in attn and 'norm_type' not in attn:
-            attn['norm'] = norm  # one norm for the whole block, as norm_type always meant
+        attn, mlp, norm = block_layer_configs(dim, num_heads, norm_type, mlp_type, qk_norm,
+                                              qkv_bias, attn_backend, attn, mlp, norm)
         # Creation order is initialisation order (and the order of random draws).
         self.norm1 = build_layer(norm, 'norm', fixed=dict(dim=dim), known=NORM_TYPES.values())
         self.attn = MODELS.build(attn)

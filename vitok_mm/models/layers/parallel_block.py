@@ -12,9 +12,10 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 
-from .build import build_layer, layer_config
-from .mlp import MLP_TYPES, mlp_config
-from .norm import NORM_TYPES, norm_config
+from .block import block_layer_configs
+from .build import build_layer
+from .mlp import MLP_TYPES
+from .norm import NORM_TYPES
 
 
 @MODELS.register_module()
@@ -58,15 +59,8 @@ class ParallelBlock(nn.Module):
                  mlp: Optional[dict] = None, norm: Optional[dict] = None,
                  layer_scale: Optional[float] = 1e-4):
         super().__init__()
-        norm = norm_config(norm_type, norm)
-        mlp = mlp_config(mlp_type, mlp)
-        attn = layer_config(
-            attn if attn is not None else dict(type='Attention'), 'attn',
-            fixed=dict(dim=dim, num_heads=num_heads, qk_norm=qk_norm, qkv_bias=qkv_bias,
-                       backend=attn_backend),
-            known=('Attention', ))
-        if attn.get('qk_norm') and 'norm' not in attn and 'norm_type' not in attn:
-            attn['norm'] = norm
+        attn, mlp, norm = block_layer_configs(dim, num_heads, norm_type, mlp_type, qk_norm,
+                                              qkv_bias, attn_backend, attn, mlp, norm)
         self.norm = build_layer(norm, 'norm', fixed=dict(dim=dim), known=NORM_TYPES.values())
         self.attn = MODELS.build(attn)
         self.mlp = build_layer(mlp, 'mlp', fixed=dict(dim=dim), known=MLP_TYPES.values(),
