@@ -5,12 +5,16 @@
     python tools/plot_sweep.py work_dirs/sweeps/e_sweep_quickstart/sweep.csv
 
 Finished points are skipped and unfinished ones resume; a failed point is recorded with
-its error and the sweep goes on (exit code 1 at the end). See vitok_mm/apis/sweep.py.
+its error and the sweep goes on (exit code 1 at the end). SIGTERM or SIGUSR1 saves the
+running point's checkpoint and stops the sweep (exit code 75); a rerun resumes there.
+See vitok_mm/apis/sweep.py.
 """
 import argparse
+import sys
 
 from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.apis.sweep import load_sweep, run_sweep
+from vitok_mm.engine import PREEMPTED_EXIT_CODE, PreemptedError
 from vitok_mm.utils.table import format_table
 
 
@@ -30,10 +34,16 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     sweep = load_sweep(args.sweep, args.work_dir)
-    rows = run_sweep(sweep, args.launcher, args.dry_run)
+    try:
+        rows = run_sweep(sweep, args.launcher, args.dry_run)
+    except PreemptedError as stop:  # the point's checkpoint is saved; a rerun resumes there
+        print(f'preempted: {stop} The sweep stopped; rerun it to go on.', file=sys.stderr,
+              flush=True)
+        return PREEMPTED_EXIT_CODE
     if not rows:
         return 0
-    metrics = [k for k in ('psnr', 'ssim', 'hf_energy_ratio', 'lpips', 'rfid')
+    metrics = [k for k in ('psnr', 'ssim', 'hf_energy_ratio', 'lpips', 'rfid',
+                           'probe_accuracy', 'nearest_psnr')
                if any(k in r for r in rows)]
     header = ['point', 'status', 'params (M)', 'GFLOPs', 'E', 'tokens', 'train (s)'] + metrics
 
@@ -44,7 +54,7 @@ def main(argv=None) -> int:
         [r['point'], r['status'], cell(r.get('params_m')), cell(r.get('gflops')),
          cell(r.get('E')), cell(r.get('tokens')), cell(r.get('train_seconds'))]
         + [cell(r.get(m)) for m in metrics] for r in rows]))
-    print(f'table: {sweep.work_dir}/sweep.csv (and sweep.json)')
+    print(f'table: {sweep.table_path} (and {sweep.table}.json)')
     failed = [r for r in rows if r['status'] != 'done']
     for row in failed:
         print(f'failed: {row["point"]}: {row.get("error")}')

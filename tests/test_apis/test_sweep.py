@@ -1,7 +1,8 @@
 """tools/sweep.py and tools/plot_sweep.py: a derived config per point for every axis kind,
 a 2x2 micro sweep end to end (table columns, skip of finished points, resume of an
 unfinished one), a failed point recorded while the sweep goes on, Slurm submission
-through submitit's debug executor, and plots with correlations checked against scipy."""
+through submitit's debug executor, the generator stage (its bookkeeping, and the DiT probe
+end to end on a micro tokenizer), and plots with correlations checked against scipy."""
 import csv
 import json
 import subprocess
@@ -16,7 +17,9 @@ from vitok_mm.apis.sweep import (
     Sweep,
     axis_options,
     expand_points,
+    generator_patch,
     load_sweep,
+    run_generator_stage,
     run_sweep,
     submit_slurm,
     write_point_config,
@@ -182,7 +185,12 @@ def test_plots_and_their_correlations(tmp_path):
     table = tmp_path / 'sweep.csv'
     synthetic_table(table)
     records = {r['metric']: r for r in plot_sweep(str(table), str(tmp_path / 'plots'))}
-    assert set(records) == {'psnr', 'ssim', 'gfid'}
+    assert set(records) == {'psnr', 'ssim', 'gfid', 'reconstruction_and_generation'}
+    # The side-by-side figure fits the same lines as the single ones.
+    panels = records['reconstruction_and_generation']['panels']
+    assert [p['metric'] for p in panels] == ['psnr', 'gfid']
+    assert panels[0]['fit'] == pytest.approx(records['psnr']['fit'])
+    assert panels[1]['vertex_log10_E'] == pytest.approx(records['gfid']['vertex_log10_E'])
     for record in records.values():
         assert all(Path(f).stat().st_size > 1000 for f in record['files'])
         assert {Path(f).suffix for f in record['files']} == {'.png', '.pdf'}
@@ -223,7 +231,8 @@ def test_the_tools_answer_in_one_line(tmp_path):
     ('configs/sweeps/e_sweep_512p.py', 3, (4096, 65536)),
     ('configs/sweeps/enc_dec_scaling_256p.py', 6, (4096, 4096)),
     ('configs/sweeps/e_sweep_quickstart.py', 12, (64, 8192)),
-    ('configs/sweeps/quickstart_speckle.py', 2, (2048, 2048)),
+    ('configs/sweeps/quickstart_speckle.py', 8, (2048, 2048)),
+    ('configs/sweeps/e_sweep_quickstart_generation.py', 6, (256, 16384)),
 ])
 def test_the_shipped_sweeps_describe_the_papers_grids(tmp_path, path, points, e_range):
     """Each shipped sweep's points build (on the meta device) with the E the paper's grid
@@ -235,3 +244,135 @@ def test_the_shipped_sweeps_describe_the_papers_grids(tmp_path, path, points, e_
     assert len(sweep.points) == points
     described = [describe(write_point_config(sweep, p)) for p in sweep.points]
     assert (min(d['E'] for d in described), max(d['E'] for d in described)) == e_range
+
+
+def test_point_names_leave_out_lists_and_refuse_duplicates(tmp_path):
+    path = tmp_path / 'named.py'
+    path.write_text(f"base = {str(QUICKSTART)!r}\n"
+                    "points = [{'tag': 'ema', 'custom_hooks': [dict(type='EMAHook')]},\n"
+                    "          {'model.sample_posterior': False}]\n")
+    sweep = load_sweep(str(path))
+    assert [p.name for p in sweep.points] == ['ema', 'sample_posteriorFalse']
+    cfg = Config.fromfile(write_point_config(sweep, sweep.points[0]))
+    assert cfg.custom_hooks == [dict(type='EMAHook')]
+    path.write_text(f"base = {str(QUICKSTART)!r}\n"
+                    "points = [{'custom_hooks': [dict(type='EMAHook')]},\n"
+                    "          {'custom_hooks': []}]\n")
+    with pytest.raises(ValueError, match=r"points \[''\] have the same name .* give each "
+                                         r"point a distinct `tag`"):
+        load_sweep(str(path))
+
+
+def test_generator_patch_keeps_the_token_count():
+    assert generator_patch(256, 64) == 2
+    assert generator_patch(64, 64) == 1
+    assert generator_patch(1024, 16) == 8
+    with pytest.raises(ValueError, match='p4_c4: a latent grid of 128 positions cannot be '
+                                         'patched into 64 generator tokens'):
+        generator_patch(128, 64, 'p4_c4')
+
+
+def test_the_generator_stage_runs_once_per_tokenizer_and_alone_when_it_failed(tmp_path):
+    extra = ("generator = dict(type='probe', config="
+             f"{str(REPO / 'configs/quickstart/dit_tiny_64p.py')!r}, tokens=16)\n"
+             "table = 'generation'\n")
+    sweep = load_sweep(write_sweep(tmp_path, "dict(patch_size=[8, 16], latent_channels=[4])",
+                                   extra))
+    trained, generated = [], []
+
+    def train(config, work_dir, launcher):
+        trained.append(Path(config).stem)
+        return dict(train_seconds=1.0, iters=4, metrics=dict(psnr=20.0))
+
+    def generate(sweep, point, config):
+        generated.append(point.name)
+        if point.name == 'p16_c4' and generated.count('p16_c4') == 1:
+            raise RuntimeError('the DiT diverged')
+        return dict(metrics=dict(probe_accuracy=0.5, nearest_psnr=15.0), seconds=2.0)
+
+    rows = run_sweep(sweep, log=lambda line: None, train=train, generate=generate)
+    assert trained == ['p8_c4', 'p16_c4'] and generated == ['p8_c4', 'p16_c4']
+    assert [(r['point'], r['status']) for r in rows] == [('p8_c4', 'done'),
+                                                         ('p16_c4', 'failed')]
+    assert rows[0]['psnr'] == 20.0 and rows[0]['probe_accuracy'] == 0.5
+    assert rows[0]['generation_seconds'] == 2.0
+    assert rows[1]['error'] == 'generator stage: RuntimeError: the DiT diverged'
+    assert rows[1]['psnr'] == 20.0  # the tokenizer's metrics stay
+    assert (tmp_path / 'out' / 'generation.csv').is_file()
+    assert not (tmp_path / 'out' / 'sweep.csv').exists()
+    # The next run retries only the failed generator stage; the tokenizer is not retrained.
+    logs = []
+    rows = run_sweep(sweep, log=logs.append, train=train, generate=generate)
+    assert trained == ['p8_c4', 'p16_c4'] and generated == ['p8_c4', 'p16_c4', 'p16_c4']
+    assert logs[1].startswith('[2/2] p16_c4: to run (generator stage)')
+    assert [r['status'] for r in rows] == ['done', 'done'] and 'error' not in rows[1]
+    # A sweep without the stage sees the same points as done.
+    plain = load_sweep(write_sweep(tmp_path, "dict(patch_size=[8, 16], latent_channels=[4])"))
+    run_sweep(plain, log=lambda line: None, train=train, generate=generate)
+    assert len(trained) == 2 and len(generated) == 3
+
+
+def test_the_generator_stage_needs_a_known_type_and_config(tmp_path):
+    with pytest.raises(ValueError, match="generator type 'gfid' is not known; choose from "
+                                         "probe"):
+        load_sweep(write_sweep(tmp_path, extra="generator = dict(type='gfid', config='x')\n"))
+    with pytest.raises(FileNotFoundError, match='its generator config .*nope.py does not exist'):
+        load_sweep(write_sweep(tmp_path, extra="generator = dict(config='nope.py')\n"))
+
+
+#: A micro DiT for the probe: one block, 4 steps, a 2-step sampler.
+MICRO_DIT = {
+    'model.generator.width': 32, 'model.generator.depth': 1, 'model.generator.num_heads': 2,
+    'model.solver.num_steps': 2, 'max_iters': 4, 'train_cfg.max_iters': 4,
+    'train_cfg.val_interval': 100, 'default_hooks.checkpoint.interval': 4,
+    'param_scheduler': [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=4)],
+}
+
+
+def test_the_probe_generator_stage_end_to_end_on_a_micro_tokenizer(tmp_path):
+    """A micro tokenizer (p16: a 4x4 grid of 4 channels) through the DiT probe with 4
+    generator tokens: the DiT patch is 2, and every probe score lands in the table."""
+    extra = ("generator = dict(type='probe', config="
+             f"{str(REPO / 'configs/quickstart/dit_tiny_64p.py')!r}, tokens=4, views=2, "
+             f"reference_views=1, samples_per_class=1, cfg_options={MICRO_DIT!r})\n")
+    sweep = load_sweep(write_sweep(tmp_path, "dict(patch_size=[16], latent_channels=[4])",
+                                   extra))
+    rows = run_sweep(sweep, log=lambda line: None)
+    assert rows[0]['status'] == 'done', rows[0].get('error')
+    for key in ('probe_accuracy', 'nearest_psnr', 'latent_fd', 'probe_accuracy_real',
+                'nearest_psnr_real'):
+        assert isinstance(rows[0][key], float), key
+    assert 0 <= rows[0]['probe_accuracy'] <= 1 and rows[0]['nearest_psnr'] > 0
+    summary = json.loads((tmp_path / 'out/points/p16_c4/generator/summary.json').read_text())
+    assert summary['tokenizer']['checkpoint'].endswith('p16_c4/iter_4.pth')
+    assert summary['views_per_class'] == 2 and summary['iters'] == 4
+    dumped = Config.fromfile(str(tmp_path / 'out/points/p16_c4/generator/train/'
+                                 'dit_tiny_64p.py'))
+    assert dumped.model.generator.patch_size == 2
+    assert tuple(dumped.model.latent_shape) == (4, 4, 4)
+    # The stage without the tokenizer's checkpoint names the folder.
+    for path in (tmp_path / 'out/points/p16_c4').glob('iter_*.pth'):
+        path.unlink()
+    with pytest.raises(FileNotFoundError, match='p16_c4 has no iter_\\*.pth checkpoint'):
+        run_generator_stage(sweep, sweep.points[0], write_point_config(sweep, sweep.points[0]))
+
+
+def test_a_preemption_stops_the_sweep_and_a_rerun_resumes_there(tmp_path):
+    from vitok_mm.engine import PreemptedError
+    sweep = load_sweep(write_sweep(tmp_path, "dict(patch_size=[8, 16], latent_channels=[4])"))
+    trained = []
+
+    def preempted(config, work_dir, launcher):
+        trained.append(Path(config).stem)
+        raise PreemptedError('SIGTERM', 2, f'{work_dir}/iter_2.pth')
+
+    with pytest.raises(PreemptedError, match='SIGTERM received'):
+        run_sweep(sweep, log=lambda line: None, train=preempted)
+    assert trained == ['p8_c4']  # the second point never started
+    result = json.loads((tmp_path / 'out/points/p8_c4/result.json').read_text())
+    assert result['status'] == 'failed' and result['error'].startswith('PreemptedError')
+    rows = run_sweep(sweep, log=lambda line: None,
+                     train=lambda config, *a: trained.append(Path(config).stem)
+                     or dict(train_seconds=1.0, iters=4, metrics={}))
+    assert trained == ['p8_c4', 'p8_c4', 'p16_c4']
+    assert [r['status'] for r in rows] == ['done', 'done']

@@ -37,6 +37,7 @@ from vitok_mm.evaluation.functional import (
     pca_basis,
     probe_accuracy,
 )
+from vitok_mm.utils.latent_cache import read_manifest
 from vitok_mm.visualization import save_image_rows
 
 from .generation import load_generator, load_tokenizer
@@ -106,10 +107,16 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
                        views: int = 64, reference_views: int = 8, samples_per_class: int = 16,
                        cfg_scales: Sequence[float] = (1.0, 1.5),
                        cfg_options: Optional[dict] = None,
-                       log: Callable[[str], None] = print) -> DitQuickstartResult:
-    """The generation quick start (see the module docstring); returns its summary."""
+                       log: Callable[[str], None] = print,
+                       tokenizer: Optional[Dict[str, str]] = None) -> DitQuickstartResult:
+    """The generation quick start (see the module docstring); returns its summary.
+
+    ``tokenizer`` (``dict(config=, checkpoint=)``) replaces the image quick start's
+    tokenizer (found in ``tokenizer_dir``): a scaling sweep runs each of its tokenizers
+    through this probe. The generator's ``latent_shape`` follows the cached latents.
+    """
     start = time.perf_counter()
-    tokenizer_files = quickstart_tokenizer(tokenizer_dir)
+    tokenizer_files = dict(tokenizer) if tokenizer else quickstart_tokenizer(tokenizer_dir)
     build_sample_folders(data)
     label_file = osp.abspath(osp.join(work_dir, 'labels.txt'))
     names = write_label_file(data, label_file)
@@ -130,7 +137,10 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
     train_dir = osp.join(work_dir, 'train')
     if osp.isdir(train_dir):
         shutil.rmtree(train_dir)
-    options = {'model.data_preprocessor.cache': caches['train'],
+    latent_shape = tuple(read_manifest(caches['train'])['latent_shape'])
+    options = {'model.latent_shape': latent_shape,
+               'model.data_preprocessor.num_channels': latent_shape[0],
+               'model.data_preprocessor.cache': caches['train'],
                'train_dataloader.dataset.cache': caches['train'],
                'val_dataloader.dataset.cache': caches['reference'],
                'model.num_classes': len(names),

@@ -11,8 +11,11 @@ A sweep config is a Python file (read with MMEngine's ``Config``)::
 
 Axes (:func:`axis_options`): ``patch_size``, ``tubelet_size``, ``latent_channels``,
 ``encoder`` / ``decoder`` (a tower letter of the paper's Table 1: S, B, L), ``precision``
-(``'bf16'`` or ``'fp32'``, Table 2), ``tag`` (a label that sets nothing), or any dotted
-config key (``'model.decoder.depth'``).
+(``'bf16'`` or ``'fp32'``, Table 2), ``tag`` (a label that sets nothing and names the
+point), any dotted config key (``'model.decoder.depth'``) or a run-level key
+(:data:`RUN_KEYS`). A point's name is its tag, or else joins its scalar values
+(``p8_c16``); list and dict values (a whole pipeline, ``custom_hooks``) stay out of it,
+so give such points a ``tag``.
 The points are the grid's product. Each gets ``<work_dir>/configs/<point>.py``, a config
 that inherits the base and sets the point's values (visible on disk, rerunnable alone
 with ``tools/train.py``), and is trained in ``<work_dir>/points/<point>``:
@@ -23,9 +26,30 @@ with ``tools/train.py``), and is trained in ``<work_dir>/points/<point>``:
 - a point with a ``result.json`` of status ``done`` is skipped; an unfinished one
   resumes from its newest checkpoint;
 - after training its test sets are evaluated (the config's test loop and metrics);
-- a point that fails is recorded with its error and the sweep goes on.
+- a point that fails is recorded with its error and the sweep goes on; a preemption
+  signal (SIGTERM, SIGUSR1) saves the running point's checkpoint, records it and stops
+  the sweep, which resumes there when rerun.
 
-The table (``<work_dir>/sweep.csv`` and ``sweep.json``) has one row per point: the axis
+A sweep may add a generator stage: each point's tokenizer, once trained, is run through
+a small generator and the generation metrics join the point's row::
+
+    generator = dict(type='probe', config='../quickstart/dit_tiny_64p.py', cfg_scale=1.5,
+                     tokens=64)
+
+``type='probe'`` is the generation quick start's probe (:func:`run_dit_quickstart`): a tiny
+DiT trained on cached views of the sweep's ``data``, judged by linear-probe accuracy
+(``probe_accuracy``) and nearest-view PSNR (``nearest_psnr``) of its samples, with the
+fresh real views' values as ceilings (``*_real``). ``tokens`` sets the DiT's patch on each
+point's latent grid so that every point's generator sees that many tokens (the same
+generator compute); axis keys starting with ``generator.`` set a point's generator options
+(``'generator.model.generator.depth'``). A point whose tokenizer is done but whose
+generator stage is not runs only the generator stage. (``probe`` is the only generator
+stage so far: a gFID stage at paper scale would cache ImageNet latents, train a DiT per
+point and score 50k samples.)
+
+The table (``<work_dir>/sweep.csv`` and ``sweep.json``; ``table = 'name'`` in the sweep
+config names them ``name.csv`` / ``name.json``, so that two sweeps can share a work dir and
+its finished points) has one row per point: the axis
 values, parameters, GFLOPs (encode + decode MACs, the paper's count), E (floats of the
 latent), tokens, training seconds and iterations, every metric, status and error.
 ``tools/plot_sweep.py`` draws the paper's figures from it.
@@ -33,6 +57,7 @@ latent), tokens, training seconds and iterations, every metric, status and error
 import csv
 import itertools
 import json
+import math
 import os
 import os.path as osp
 import time
@@ -48,8 +73,14 @@ from vitok_mm.models.variants import TOWER_SIZES
 #: The named axes and what they set.
 NAMED_AXES = ('patch_size', 'tubelet_size', 'latent_channels', 'encoder', 'decoder',
               'precision', 'tag')
+#: Top-level config keys a point may set whole.
+RUN_KEYS = ('custom_hooks', 'param_scheduler', 'max_iters', 'randomness', 'load_from')
 PRECISIONS = dict(bf16='bfloat16', fp32=None)
 RESULT_FILE = 'result.json'
+#: Axis keys with this prefix set the point's generator options.
+GENERATOR_PREFIX = 'generator.'
+#: The generator stages, by ``generator.type``.
+GENERATOR_TYPES = ('probe', )
 #: Columns of the table before the axes and the metrics.
 TABLE_COLUMNS = ('point', 'status', 'params_m', 'gflops', 'E', 'tokens', 'train_seconds',
                  'iters')
@@ -61,6 +92,7 @@ class SweepPoint:
     name: str
     values: Dict[str, Any]
     options: Dict[str, Any]
+    generator_options: Dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +106,12 @@ class Sweep:
     data: Optional[str] = None
     slurm: Dict[str, Any] = field(default_factory=dict)  # submitit executor parameters
     explicit: Optional[List[Dict[str, Any]]] = None  # listed points instead of a product
+    generator: Optional[Dict[str, Any]] = None  # the generator stage, if any
+    table: str = 'sweep'  # <work_dir>/<table>.csv and .json
+
+    @property
+    def table_path(self) -> str:
+        return osp.join(self.work_dir, f'{self.table}.csv')
 
     @property
     def points(self) -> List[SweepPoint]:
@@ -115,11 +153,39 @@ def load_sweep(path: str, work_dir: Optional[str] = None) -> Sweep:
         if not values:
             raise ValueError(f'{path}: axis {key!r} has no values.')
         axis_options(key, values[0])  # an unknown axis name fails here, before any run
-    return Sweep(path=path, base=base, axes=axes,
+    sweep = Sweep(path=path, base=base, axes=axes,
                  work_dir=work_dir or cfg.get('work_dir') or osp.join(
                      'work_dirs', 'sweeps', osp.splitext(osp.basename(path))[0]),
                  cfg_options=dict(cfg.get('cfg_options', {})), data=cfg.get('data'),
-                 slurm=dict(cfg.get('slurm', {})), explicit=explicit)
+                 slurm=dict(cfg.get('slurm', {})), explicit=explicit,
+                 generator=_generator_stage(path, cfg.get('generator')),
+                 table=cfg.get('table', 'sweep'))
+    names = [point.name for point in sweep.points]
+    twice = sorted({name for name in names if names.count(name) > 1 or not name})
+    if twice:
+        raise ValueError(f'{path}: points {twice} have the same name (list and dict values '
+                         'stay out of names): give each point a distinct `tag`.')
+    return sweep
+
+
+def _generator_stage(path: str, generator: Optional[dict]) -> Optional[Dict[str, Any]]:
+    """The sweep's ``generator`` with its config resolved next to the sweep config."""
+    if generator is None:
+        return None
+    generator = dict(generator)
+    kind = generator.get('type', 'probe')
+    if kind not in GENERATOR_TYPES:
+        raise ValueError(f'{path}: generator type {kind!r} is not known; choose from '
+                         f'{", ".join(GENERATOR_TYPES)}.')
+    if 'config' not in generator:
+        raise ValueError(f'{path}: `generator` needs a `config` (the generator\'s config, '
+                         'relative to the sweep config).')
+    config = osp.normpath(osp.join(osp.dirname(osp.abspath(path)), generator['config']))
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'{path}: its generator config {config} does not exist.')
+    generator.update(type=kind, config=config,
+                     cfg_options=dict(generator.get('cfg_options', {})))
+    return generator
 
 
 def axis_options(axis: str, value: Any) -> Dict[str, Any]:
@@ -146,13 +212,18 @@ def axis_options(axis: str, value: Any) -> Dict[str, Any]:
                 'optim_wrapper.dtype': PRECISIONS[value]}
     if axis == 'tag':  # a label of the point, setting nothing
         return {}
-    if '.' in axis:
+    if axis.startswith(GENERATOR_PREFIX):
+        return {}  # a generator option (SweepPoint.generator_options), not the tokenizer's
+    if '.' in axis or axis in RUN_KEYS:
         return {axis: value}
-    raise ValueError(f'unknown sweep axis {axis!r}: use one of {", ".join(NAMED_AXES)} or a '
-                     "dotted config key such as 'model.decoder.depth'.")
+    raise ValueError(f'unknown sweep axis {axis!r}: use one of {", ".join(NAMED_AXES)}, a '
+                     "dotted config key such as 'model.decoder.depth' or a run-level key ("
+                     f'{", ".join(RUN_KEYS)}).')
 
 
 def _short(axis: str) -> str:
+    if axis.startswith(GENERATOR_PREFIX):
+        return 'g' + axis.split('.')[-1]
     return dict(patch_size='p', tubelet_size='q', latent_channels='c', encoder='enc',
                 decoder='dec', precision='', tag='').get(axis, axis.split('.')[-1])
 
@@ -161,8 +232,13 @@ def _point(values: Dict[str, Any]) -> SweepPoint:
     options: Dict[str, Any] = {}
     for axis, value in values.items():
         options.update(axis_options(axis, value))
-    name = '_'.join(f'{_short(axis)}{value}' for axis, value in values.items())
-    return SweepPoint(name=name.replace('/', '-'), values=dict(values), options=options)
+    name = str(values['tag']) if 'tag' in values else '_'.join(
+        f'{_short(axis)}{value}' for axis, value in values.items()
+        if not isinstance(value, (list, tuple, dict)))
+    generator_options = {axis[len(GENERATOR_PREFIX):]: value for axis, value in values.items()
+                         if axis.startswith(GENERATOR_PREFIX)}
+    return SweepPoint(name=name.replace('/', '-'), values=dict(values), options=options,
+                      generator_options=generator_options)
 
 
 def expand_points(axes: Dict[str, Sequence[Any]]) -> List[SweepPoint]:
@@ -259,27 +335,124 @@ def train_and_test(config: str, work_dir: str, launcher: str = 'none') -> Dict[s
                 notes=notes + more)
 
 
+def newest_checkpoint(folder: str) -> Optional[str]:
+    """The ``iter_<n>.pth`` of ``folder`` with the largest ``n`` (None when there is none)."""
+    if not osp.isdir(folder):
+        return None
+    found = [(int(name[5:-4]), name) for name in os.listdir(folder)
+             if name.startswith('iter_') and name.endswith('.pth') and name[5:-4].isdigit()]
+    return osp.join(folder, max(found)[1]) if found else None
+
+
+def generator_patch(latent_tokens: int, tokens: int, point: str = '') -> int:
+    """The generator's patch on a square latent grid of ``latent_tokens`` positions that
+    leaves it ``tokens`` tokens (the same generator compute at every point)."""
+    patch = max(1, round(math.sqrt(latent_tokens / tokens)))
+    if patch * patch * tokens != latent_tokens:
+        raise ValueError(f'{point}: a latent grid of {latent_tokens} positions cannot be '
+                         f'patched into {tokens} generator tokens (square patches); choose '
+                         f'generator tokens = {latent_tokens} / a square.')
+    return patch
+
+
+def run_generator_stage(sweep: Sweep, point: SweepPoint, config: str,
+                        log: Callable[[str], None] = print) -> Dict[str, Any]:
+    """The sweep's generator stage for one point's trained tokenizer (``type='probe'``:
+    the generation quick start's probe in ``<point>/generator``); returns
+    ``dict(metrics=, seconds=, summary=)``."""
+    from .quickstart_dit import run_dit_quickstart
+    generator = sweep.generator
+    folder = point_dir(sweep, point)
+    checkpoint = newest_checkpoint(folder)
+    if checkpoint is None:
+        raise FileNotFoundError(f'the generator stage needs the tokenizer of {point.name}, '
+                                f'but {folder} has no iter_*.pth checkpoint.')
+    if not sweep.data:
+        raise ValueError(f'{sweep.path}: the probe generator stage trains on the photos of '
+                         "the sweep's `data` folder: set data = 'data/samples'.")
+    options = dict(generator['cfg_options'])
+    if generator.get('tokens'):
+        options['model.generator.patch_size'] = generator_patch(
+            describe(config)['tokens'], int(generator['tokens']), point.name)
+    options.update(point.generator_options)
+    scale = float(generator.get('cfg_scale', 1.5))
+    result = run_dit_quickstart(
+        config=generator['config'], work_dir=osp.join(folder, 'generator'), data=sweep.data,
+        views=int(generator.get('views', 64)),
+        reference_views=int(generator.get('reference_views', 8)),
+        samples_per_class=int(generator.get('samples_per_class', 16)), cfg_scales=(scale, ),
+        cfg_options=options, tokenizer=dict(config=config, checkpoint=checkpoint), log=log)
+    scores = result.summary['results']
+    sampled, real = scores[f'cfg_{scale:g}'], scores['real_views']
+    metrics = dict(probe_accuracy=sampled['probe_acc'], nearest_psnr=sampled['nearest_view_psnr'],
+                   latent_fd=sampled['latent_fd'], probe_accuracy_real=real['probe_acc'],
+                   nearest_psnr_real=real['nearest_view_psnr'], latent_fd_real=real['latent_fd'])
+    return dict(metrics=metrics, seconds=result.summary['seconds']['total'],
+                summary=result.summary_path)
+
+
+def _tokenizer_done(result: Optional[dict]) -> bool:
+    if not result:
+        return False
+    return result.get('stages', {}).get('tokenizer', result.get('status')) == 'done'
+
+
+def point_finished(sweep: Sweep, result: Optional[dict]) -> bool:
+    """Whether a point's result covers every stage of ``sweep``."""
+    if not result or result.get('status') != 'done':
+        return False
+    return sweep.generator is None or result.get('stages', {}).get('generator') == 'done'
+
+
 def run_point(sweep: Sweep, point: SweepPoint, launcher: str = 'none',
-              train: Callable[..., Dict[str, Any]] = train_and_test) -> dict:
-    """Train and evaluate one point; its result (``status`` ``done`` or ``failed`` with
-    the error) is written to ``result.json`` either way and returned."""
+              train: Callable[..., Dict[str, Any]] = train_and_test,
+              generate: Callable[..., Dict[str, Any]] = run_generator_stage) -> dict:
+    """Train and evaluate one point (and run its generator stage when the sweep has one);
+    its result (``status`` ``done`` or ``failed`` with the error) is written to
+    ``result.json`` either way and returned. A tokenizer already done is kept."""
+    from vitok_mm.engine.hooks import PreemptedError
     config = write_point_config(sweep, point)
-    result = dict(point=point.name, values=point.values, config=config)
-    try:
-        result.update(describe(config))
-        result.update(train(config, point_dir(sweep, point), launcher))
-        result['status'] = 'done'
-    except Exception as error:  # noqa: BLE001 - any failure is recorded, the sweep goes on
-        result.update(status='failed', error=f'{type(error).__name__}: {error}',
-                      traceback=traceback.format_exc(limit=8))
+    result = read_result(sweep, point)
+    preempted = None
+    if not _tokenizer_done(result):
+        result = dict(point=point.name, values=point.values, config=config)
+        try:
+            result.update(describe(config))
+            result.update(train(config, point_dir(sweep, point), launcher))
+            result.update(status='done', stages=dict(tokenizer='done'))
+        except Exception as error:  # noqa: BLE001 - any failure is recorded, the sweep goes on
+            preempted = error if isinstance(error, PreemptedError) else None
+            result.update(status='failed', error=f'{type(error).__name__}: {error}',
+                          traceback=traceback.format_exc(limit=8),
+                          stages=dict(tokenizer='failed'))
+    result.setdefault('stages', dict(tokenizer='done'))
+    if (sweep.generator is not None and _tokenizer_done(result)
+            and result['stages'].get('generator') != 'done'):
+        try:
+            stage = generate(sweep, point, config)
+            result.setdefault('metrics', {}).update(stage['metrics'])
+            result.update(status='done', generation_seconds=stage['seconds'],
+                          generation_summary=stage.get('summary'))
+            result['stages']['generator'] = 'done'
+            result.pop('error', None)
+            result.pop('traceback', None)
+        except Exception as error:  # noqa: BLE001
+            preempted = error if isinstance(error, PreemptedError) else None
+            result.update(status='failed',
+                          error=f'generator stage: {type(error).__name__}: {error}',
+                          traceback=traceback.format_exc(limit=8))
+            result['stages']['generator'] = 'failed'
     if int(os.environ.get('SLURM_PROCID', os.environ.get('RANK', 0))) == 0:
         _write_result(sweep, point, result)  # one writer per point, whatever the ranks
+    if preempted is not None:
+        raise preempted  # a signal stops the sweep (its checkpoint is saved), not one point
     return result
 
 
 def run_sweep(sweep: Sweep, launcher: str = 'local', dry_run: bool = False,
               log: Callable[[str], None] = print,
-              train: Callable[..., Dict[str, Any]] = train_and_test) -> List[dict]:
+              train: Callable[..., Dict[str, Any]] = train_and_test,
+              generate: Callable[..., Dict[str, Any]] = run_generator_stage) -> List[dict]:
     """Run every unfinished point (``launcher``: ``'local'`` or ``'slurm'``) and write the
     table; returns its rows. ``dry_run`` writes the point configs and lists what would run.
     """
@@ -292,12 +465,14 @@ def run_sweep(sweep: Sweep, launcher: str = 'local', dry_run: bool = False,
     todo = []
     for index, point in enumerate(points, 1):
         done = read_result(sweep, point)
-        if done and done.get('status') == 'done':
+        if point_finished(sweep, done):
             log(f'[{index}/{len(points)}] {point.name}: done, skipped')
             continue
         todo.append(point)
+        stage = ' (generator stage)' if _tokenizer_done(done) else ''
         log(f'[{index}/{len(points)}] {point.name}: '
-            + ('would run' if dry_run else 'to run') + f' ({write_point_config(sweep, point)})')
+            + ('would run' if dry_run else 'to run') + stage
+            + f' ({write_point_config(sweep, point)})')
     if dry_run:
         return []
     if launcher == 'slurm':
@@ -305,7 +480,7 @@ def run_sweep(sweep: Sweep, launcher: str = 'local', dry_run: bool = False,
         return collect_table(sweep)
     for index, point in enumerate(todo, 1):
         log(f'running {point.name} ({index}/{len(todo)} to run)')
-        result = run_point(sweep, point, 'none', train)
+        result = run_point(sweep, point, 'none', train, generate)
         log(f'{point.name}: {result["status"]}'
             + (f' ({result["error"]})' if result['status'] == 'failed' else ''))
     return collect_table(sweep)
@@ -354,7 +529,8 @@ def submit_slurm(sweep: Sweep, points: Sequence[SweepPoint], log=print, executor
 
 
 def collect_table(sweep: Sweep) -> List[dict]:
-    """The rows of every point that has a result; writes ``sweep.csv`` and ``sweep.json``."""
+    """The rows of every point that has a result; writes the table (``sweep.csv`` and
+    ``sweep.json`` unless the sweep names it)."""
     rows = []
     for point in sweep.points:
         result = read_result(sweep, point)
@@ -364,6 +540,8 @@ def collect_table(sweep: Sweep) -> List[dict]:
         row.update(point.values)
         for key in TABLE_COLUMNS[2:]:
             row[key] = result.get(key)
+        if 'generation_seconds' in result:
+            row['generation_seconds'] = result['generation_seconds']
         row.update(result.get('metrics', {}))
         if result.get('error'):
             row['error'] = result['error']
@@ -372,16 +550,17 @@ def collect_table(sweep: Sweep) -> List[dict]:
     for row in rows:
         columns += [key for key in row if key not in columns]
     os.makedirs(sweep.work_dir, exist_ok=True)
-    with open(osp.join(sweep.work_dir, 'sweep.json'), 'w') as f:
+    with open(osp.join(sweep.work_dir, f'{sweep.table}.json'), 'w') as f:
         json.dump(dict(sweep=sweep.path, base=sweep.base, axes=sweep.axes, rows=rows), f,
                   indent=2)
-    with open(osp.join(sweep.work_dir, 'sweep.csv'), 'w', newline='') as f:
+    with open(sweep.table_path, 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     return rows
 
 
-__all__ = ['NAMED_AXES', 'Sweep', 'SweepPoint', 'axis_options', 'collect_table', 'describe',
-           'expand_points', 'load_sweep', 'nested', 'run_point', 'run_sweep', 'submit_slurm',
-           'train_and_test', 'write_point_config']
+__all__ = ['GENERATOR_TYPES', 'NAMED_AXES', 'Sweep', 'SweepPoint', 'axis_options',
+           'collect_table', 'describe', 'expand_points', 'generator_patch', 'load_sweep', 'nested',
+           'newest_checkpoint', 'point_finished', 'run_generator_stage', 'run_point',
+           'run_sweep', 'submit_slurm', 'train_and_test', 'write_point_config']

@@ -4,8 +4,10 @@
   line over all points and its Pearson and Spearman correlations in the legend (Fig. 2, 4);
 - each metric against the encoder size and against the decoder size (Fig. 6-9), when the
   sweep has those axes;
-- each generation metric (``gfid``, ``gis``, ``probe_*``, ...) against log E with a
-  second-order fit (Fig. 5: generation has an optimal E).
+- each generation metric (``gfid``, ``gis``, ``probe_accuracy``, ``nearest_psnr``) against
+  log E with a second-order fit (Fig. 5: generation has an optimal E);
+- when the table has both, reconstruction (PSNR) and generation against log E side by side
+  (``reconstruction_and_generation_vs_E``).
 
 PNG and PDF through matplotlib's Agg backend (no display needed).
 """
@@ -107,16 +109,13 @@ def _label(metric: str) -> str:
                 gfid='gFID', gis='gIS', gfvd='gFVD').get(metric, metric)
 
 
-def plot_against_e(rows: List[dict], metric: str, out_dir: str, degree: int = 1,
-                   formats: Sequence[str] = ('png', 'pdf')) -> Dict[str, object]:
-    """``metric`` against log10 E, a colour per patch size, with a polynomial fit of
-    ``degree`` in log E; returns the fit, the correlations and the files."""
-    plt = _pyplot()
+def _draw_against_e(ax, rows: List[dict], metric: str, degree: int) -> Dict[str, object]:
+    """Draw ``metric`` against log10 E on ``ax`` (a colour per patch size, a polynomial
+    fit of ``degree``); returns the fit and the correlations."""
     points = [(r['E'], r[metric], r.get('patch_size')) for r in rows
               if isinstance(r.get(metric), (int, float)) and r.get('E')]
     log_e = np.array([math.log10(p[0]) for p in points])
     values = np.array([p[1] for p in points], dtype=float)
-    fig, ax = plt.subplots(figsize=(5, 4))
     patches = sorted({p[2] for p in points}, key=lambda v: (v is None, v))
     for patch in patches:
         mask = np.array([p[2] == patch for p in points])
@@ -138,9 +137,39 @@ def plot_against_e(rows: List[dict], metric: str, out_dir: str, degree: int = 1,
     ax.set_ylabel(_label(metric))
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
+    return stats
+
+
+def plot_against_e(rows: List[dict], metric: str, out_dir: str, degree: int = 1,
+                   formats: Sequence[str] = ('png', 'pdf')) -> Dict[str, object]:
+    """``metric`` against log10 E, a colour per patch size, with a polynomial fit of
+    ``degree`` in log E; returns the fit, the correlations and the files."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    stats = _draw_against_e(ax, rows, metric, degree)
     stats['files'] = _save(fig, out_dir, f'{metric}_vs_E', formats)
     plt.close(fig)
     return stats
+
+
+def plot_reconstruction_and_generation(rows: List[dict], reconstruction: Sequence[str],
+                                       generation: Sequence[str], out_dir: str,
+                                       formats: Sequence[str] = ('png', 'pdf')
+                                       ) -> Dict[str, object]:
+    """The paper's contrast in one figure: reconstruction metrics against log E (linear
+    fits) next to generation metrics against log E (quadratic fits), one panel each."""
+    plt = _pyplot()
+    metrics = [(m, 1) for m in reconstruction] + [(m, 2) for m in generation]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.8), squeeze=False)
+    panels = []
+    for ax, (metric, degree) in zip(axes[0], metrics):
+        panels.append(_draw_against_e(ax, rows, metric, degree))
+        ax.set_title(('reconstruction: ' if degree == 1 else 'generation: ') + _label(metric),
+                     fontsize=9)
+    fig.tight_layout()
+    files = _save(fig, out_dir, 'reconstruction_and_generation_vs_E', formats)
+    plt.close(fig)
+    return dict(metric='reconstruction_and_generation', panels=panels, files=files)
 
 
 def plot_against_tower(rows: List[dict], metric: str, tower: str, out_dir: str,
@@ -185,9 +214,15 @@ def plot_sweep(table: str, out_dir: Optional[str] = None,
                 record = plot_against_tower(rows, metric, tower, out_dir, formats)
                 if record:
                     records.append(record)
-    for metric in sorted(columns):
-        if metric in GENERATION_METRICS or metric.startswith('generation/'):
-            records.append(plot_against_e(rows, metric, out_dir, 2, formats))
+    generation = [m for m in sorted(columns)
+                  if m in GENERATION_METRICS or m.startswith('generation/')]
+    for metric in generation:
+        records.append(plot_against_e(rows, metric, out_dir, 2, formats))
+    reconstruction = [m for m in RECONSTRUCTION_METRICS if m in columns]
+    if generation and reconstruction:
+        shown = ['psnr'] if 'psnr' in reconstruction else reconstruction[:1]
+        records.append(plot_reconstruction_and_generation(rows, shown, generation, out_dir,
+                                                          formats))
     if not records:
         raise ValueError(f'{table} has no metric column to plot (expected some of '
                          f'{", ".join(RECONSTRUCTION_METRICS + GENERATION_METRICS)}).')
@@ -195,4 +230,5 @@ def plot_sweep(table: str, out_dir: Optional[str] = None,
 
 
 __all__ = ['GENERATION_METRICS', 'RECONSTRUCTION_METRICS', 'pearson', 'plot_against_e',
-           'plot_against_tower', 'plot_sweep', 'ranks', 'read_table', 'spearman']
+           'plot_against_tower', 'plot_reconstruction_and_generation', 'plot_sweep', 'ranks',
+           'read_table', 'spearman']

@@ -1,0 +1,17 @@
+# Generation against E at quick-start scale (issue 14): the E sweep's tokenizers
+# (e_sweep_quickstart.py: the same recipe, 250 iterations each) for p in {4, 8} x
+# c in {4, 16, 64}, each run through the generation quick start's probe: a tiny DiT
+# (configs/quickstart/dit_tiny_64p.py, 1800 steps) trained on cached views of the 16
+# training photos, its samples (CFG 1.5) judged by linear-probe accuracy and nearest-view
+# PSNR. The DiT's patch keeps 64 tokens at every point (patch 2 on p=4's 16x16 grid), so
+# each point's generator costs the same.
+#   python tools/sweep.py configs/sweeps/e_sweep_quickstart_generation.py
+#   python tools/plot_sweep.py work_dirs/sweeps/e_sweep_quickstart/generation.csv
+# It shares e_sweep_quickstart's work dir: tokenizers that sweep trained are reused (only
+# their generator stage runs), and its table is generation.csv. About 40 minutes here
+# (the tokenizers p4_c64 and p8_c64 about 4; each DiT about 5).
+_base_ = './e_sweep_quickstart.py'
+axes = dict(patch_size=[4, 8], latent_channels=[4, 16, 64])
+generator = dict(type='probe', config='../quickstart/dit_tiny_64p.py', cfg_scale=1.5,
+                 tokens=64)
+table = 'generation'
