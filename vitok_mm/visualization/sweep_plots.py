@@ -106,7 +106,8 @@ def _save(fig, out_dir: str, name: str, formats: Sequence[str]) -> List[str]:
 
 def _label(metric: str) -> str:
     return dict(rfid='rFID', ris='rIS', psnr='PSNR (dB)', ssim='SSIM', lpips='LPIPS',
-                gfid='gFID', gis='gIS', gfvd='gFVD').get(metric, metric)
+                gfid='gFID', gis='gIS', gfvd='gFVD', probe_accuracy='probe accuracy',
+                nearest_psnr='nearest-view PSNR (dB)').get(metric, metric)
 
 
 def _draw_against_e(ax, rows: List[dict], metric: str, degree: int) -> Dict[str, object]:
