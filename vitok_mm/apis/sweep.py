@@ -335,15 +335,6 @@ def train_and_test(config: str, work_dir: str, launcher: str = 'none') -> Dict[s
                 notes=notes + more)
 
 
-def newest_checkpoint(folder: str) -> Optional[str]:
-    """The ``iter_<n>.pth`` of ``folder`` with the largest ``n`` (None when there is none)."""
-    if not osp.isdir(folder):
-        return None
-    found = [(int(name[5:-4]), name) for name in os.listdir(folder)
-             if name.startswith('iter_') and name.endswith('.pth') and name[5:-4].isdigit()]
-    return osp.join(folder, max(found)[1]) if found else None
-
-
 def generator_patch(latent_tokens: int, tokens: int, point: str = '') -> int:
     """The generator's patch on a square latent grid of ``latent_tokens`` positions that
     leaves it ``tokens`` tokens (the same generator compute at every point)."""
@@ -360,10 +351,12 @@ def run_generator_stage(sweep: Sweep, point: SweepPoint, config: str,
     """The sweep's generator stage for one point's trained tokenizer (``type='probe'``:
     the generation quick start's probe in ``<point>/generator``); returns
     ``dict(metrics=, seconds=, summary=)``."""
+    from vitok_mm.engine import find_resume_checkpoint
+
     from .quickstart_dit import run_dit_quickstart
     generator = sweep.generator
     folder = point_dir(sweep, point)
-    checkpoint = newest_checkpoint(folder)
+    checkpoint = find_resume_checkpoint(folder)  # the trained tokenizer's newest checkpoint
     if checkpoint is None:
         raise FileNotFoundError(f'the generator stage needs the tokenizer of {point.name}, '
                                 f'but {folder} has no iter_*.pth checkpoint.')
@@ -410,7 +403,7 @@ def run_point(sweep: Sweep, point: SweepPoint, launcher: str = 'none',
     """Train and evaluate one point (and run its generator stage when the sweep has one);
     its result (``status`` ``done`` or ``failed`` with the error) is written to
     ``result.json`` either way and returned. A tokenizer already done is kept."""
-    from vitok_mm.engine.hooks import PreemptedError
+    from vitok_mm.engine import PreemptedError
     config = write_point_config(sweep, point)
     result = read_result(sweep, point)
     preempted = None
@@ -561,6 +554,6 @@ def collect_table(sweep: Sweep) -> List[dict]:
 
 
 __all__ = ['GENERATOR_TYPES', 'NAMED_AXES', 'Sweep', 'SweepPoint', 'axis_options',
-           'collect_table', 'describe', 'expand_points', 'generator_patch', 'load_sweep', 'nested',
-           'newest_checkpoint', 'point_finished', 'run_generator_stage', 'run_point',
-           'run_sweep', 'submit_slurm', 'train_and_test', 'write_point_config']
+           'collect_table', 'describe', 'expand_points', 'generator_patch', 'load_sweep',
+           'nested', 'point_finished', 'run_generator_stage', 'run_point', 'run_sweep',
+           'submit_slurm', 'train_and_test', 'write_point_config']
