@@ -3,8 +3,9 @@
 LPIPS's VGG16 trunk serves the perceptual loss and the LPIPS metric; InceptionV3 serves
 rFID/rIS; the Kinetics-400 I3D serves rFVD. Losses (``vitok_mm.models``) and metrics
 (``vitok_mm.evaluation``) both build them from here, so neither imports the other.
-Weights are never downloaded: each file is looked up in a configured path or the torch
-hub cache (:data:`WEIGHT_FILES` names them) and checked against its SHA-256 prefix.
+Each file is looked up in a configured path or the torch hub cache, downloaded there from
+its canonical URL on first use (:data:`WEIGHT_FILES` names both) and checked against its
+SHA-256 prefix (or, with no published digest, its content).
 """
 from .i3d import I3DFeatures, InceptionI3d, build_i3d
 from .inception import build_inception

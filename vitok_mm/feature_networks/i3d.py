@@ -1,4 +1,4 @@
-"""The Kinetics-400 I3D of FVD (Carreira & Zisserman's Inflated Inception-v1), offline.
+"""The Kinetics-400 I3D of FVD (Carreira & Zisserman's Inflated Inception-v1).
 
 FVD (Unterthiner et al.) compares the 400-d logits of this network on 224x224 clips
 scaled to [-1, 1]. Two weight formats load:
@@ -134,8 +134,9 @@ class I3DFeatures(nn.Module):
 
 
 def build_i3d(weights: Optional[str] = None) -> I3DFeatures:
-    """The FVD feature extractor, never downloaded: ``weights`` (a file or its folder) or
-    ``i3d_torchscript.pt`` in the torch hub cache.
+    """The FVD feature extractor: ``weights`` (a file, its folder or a URL) or
+    ``i3d_torchscript.pt`` in the torch hub cache, downloaded from StyleGAN-V's URL on
+    first use.
 
     A TorchScript archive (StyleGAN-V's ``i3d_torchscript.pt``) or a state dict of
     :class:`InceptionI3d`.

@@ -1,4 +1,4 @@
-"""The InceptionV3 of FID/IS (torch-fidelity's port of the TF 2015-12-05 graph), offline."""
+"""The InceptionV3 of FID/IS (torch-fidelity's port of the TF 2015-12-05 graph)."""
 from typing import Optional
 
 from torch import nn
@@ -9,8 +9,9 @@ from .weights import find_weight_file
 def build_inception(weights: Optional[str] = None) -> nn.Module:
     """torch-fidelity's ``FeatureExtractorInceptionV3`` giving ``('2048', 'logits_unbiased')``.
 
-    The weights come from ``weights`` (a file or its folder) or the torch hub cache,
-    never from the network; a file named with its hash is checked against it.
+    The weights come from ``weights`` (a file, its folder or a URL) or the torch hub
+    cache, downloaded from torch-fidelity's release on first use; a file named with its
+    hash is checked against it.
     Input: uint8 ``(N, 3, H, W)``; it resizes to 299 the way the TF graph does.
     """
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3

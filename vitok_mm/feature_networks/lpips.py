@@ -1,4 +1,4 @@
-"""LPIPS (the ``lpips`` package, VGG16 trunk), its trunk read offline from torchvision's file."""
+"""LPIPS (the ``lpips`` package, VGG16 trunk), its trunk read from torchvision's file."""
 import warnings
 from typing import Dict, Optional
 
@@ -30,9 +30,9 @@ def build_lpips(vgg_weights: Optional[str] = None, pretrained: bool = True) -> n
 
     ``network(pred, target)``: two ``(N, 3, H, W)`` batches in [-1, 1] -> ``(N, 1, 1, 1)``.
     The linear calibration layers ship inside the ``lpips`` package; the VGG16 trunk
-    is read from ``vgg_weights`` (the file or its folder) or the torch hub cache, never
-    downloaded. With ``pretrained=False`` the trunk keeps random weights (only for tests
-    and experiments that say so explicitly).
+    is read from ``vgg_weights`` (the file, its folder or a URL) or the torch hub cache,
+    downloaded from torchvision's URL on first use. With ``pretrained=False`` the trunk
+    keeps random weights (only for tests and experiments that say so explicitly).
     """
     import lpips
     with warnings.catch_warnings():

@@ -16,7 +16,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from vitok_mm.feature_networks import find_weight_file
+from vitok_mm.feature_networks import WEIGHT_FILES, find_weight_file
 from vitok_mm.registry import METRICS
 from vitok_mm.utils.samples_npz import check_samples_npz, iter_sample_batches, npz_array_header
 
@@ -33,13 +33,27 @@ from .fid import FIDMetric, FVDMetric
 #: How a reference for gFID can be given, for error messages.
 REFERENCE_FORMS = (
     "an ADM reference batch (.npz with 'mu' and 'sigma', e.g. openai/guided-diffusion's "
-    'VIRTUAL_imagenet256_labeled.npz), real images as a samples.npz (arr_0 uint8 '
+    "VIRTUAL_imagenet256_labeled.npz; the names 'adm_imagenet256' and 'adm_imagenet512' "
+    'fetch those of ImageNet 256 and 512 on first use), real images as a samples.npz (arr_0 uint8 '
     '(N, H, W, 3), written with vitok_mm.utils.samples_npz.write_samples_npz; their '
     'statistics are computed once and cached), or a .pth RunningStatistics state (what '
     "FIDMetric's reference_cache writes)")
 REFERENCE_FORMS_VIDEO = (
     "an .npz with 'mu' and 'sigma' of I3D features, or a .pth RunningStatistics state "
     "(what FVDMetric's reference_cache writes)")
+
+
+def known_reference(reference: Optional[str]) -> Optional[str]:
+    """The file of a published reference batch named by its key in
+    :data:`~vitok_mm.feature_networks.WEIGHT_FILES` (``'adm_imagenet256'``) or its file name
+    (``'VIRTUAL_imagenet256_labeled.npz'``), downloaded on first use; any other
+    ``reference`` (a path) as it is."""
+    if not reference or osp.isfile(reference):
+        return reference
+    for key, entry in WEIGHT_FILES.items():
+        if entry.config_key == 'reference' and reference in (key, entry.filename):
+            return find_weight_file(key)
+    return reference
 
 
 def _pixels(metric: BaseMetric, data_samples: Sequence[dict]) -> List[torch.Tensor]:
@@ -59,6 +73,7 @@ class AgainstReferenceMixin:
     reads_images = False  # True: a reference may be images, scored with extract's network
 
     def _init_reference(self, reference: str, reference_cache: Optional[str]) -> None:
+        reference = known_reference(reference)
         if not reference or not osp.isfile(reference):
             raise ValueError(f'{type(self).__name__}: the reference statistics file '
                              f'{reference!r} does not exist. Give {self.reference_forms}.')
