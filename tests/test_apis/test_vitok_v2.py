@@ -172,21 +172,29 @@ def test_a_converted_release_loads_by_config_and_checkpoint(tmp_path):
     assert torch.load(checkpoint, weights_only=True)['meta']['variant'] == NARROW
 
 
-def test_the_model_index_lists_the_nine_releases():
+def test_the_model_index_lists_the_nine_releases_on_the_hub(tmp_path, monkeypatch):
+    """Each release is named by its Hub repository and variant; offline and with nothing
+    cached, asking for one is one line naming the repository, the files and the command
+    that fetches them."""
     from vitok_mm.apis import find_model, list_models
     names = list_models('vitok-v2-')
     assert sorted(names) == sorted(f'vitok-v2-{r.lower()}' for r in V2_RELEASES)
-    entry = find_model('vitok-v2-5b-f32x128')
-    assert entry.config == str(REPO / 'configs/vitok_v2/5b-f32x128.py')
-    assert entry.weights == str(REPO / 'checkpoints/vitok_v2/5b-f32x128.pth')
-    if Path(entry.weights).is_file():
-        pytest.skip('the converted checkpoint exists here')
-    with pytest.raises(FileNotFoundError, match=(
-            r'vitok-v2-5b-f32x128: checkpoint .*5b-f32x128.pth does not exist\. It is converted '
-            r'from https://huggingface.co/philippehansen/ViTok-v2-5B-f32x128: download that .* '
-            r'run `python tools/model_converters/vitok_v2_to_vitok_mm.py DIR --variant '
-            r'5B-f32x128 --out checkpoints/vitok_v2/5b-f32x128.pth`')):
+    for release, (repo, _) in V2_RELEASES.items():
+        entry = find_model(f'vitok-v2-{release.lower()}')
+        assert entry.config == str(REPO / f'configs/vitok_v2/{release.lower()}.py')
+        assert (entry.weights, entry.weights_format, entry.variant) == (
+            f'hf://{repo}', 'vitok-v2', release)
+    import huggingface_hub.constants
+    monkeypatch.setattr(huggingface_hub.constants, 'HF_HUB_CACHE', str(tmp_path / 'hf'))
+    monkeypatch.setenv('VITOK_MM_OFFLINE', '1')
+    with pytest.raises(FileNotFoundError) as error:
         Tokenizer.from_pretrained('vitok-v2-5b-f32x128')
+    assert str(error.value) == (
+        'vitok-v2-5b-f32x128: encoder.safetensors, decoder.safetensors of '
+        'hf://philippehansen/ViTok-v2-5B-f32x128 are not in the Hugging Face cache and '
+        'downloads are off (VITOK_MM_OFFLINE=1). Fetch them with `hf download '
+        'philippehansen/ViTok-v2-5B-f32x128 encoder.safetensors decoder.safetensors` (on a '
+        'networked machine, then copy its HF_HOME here).')
 
 
 @pytest.mark.parametrize('variant', ['Ld4-Ld24/1x16x16', 'Td4-T/1x32x256', 'B/16x32',

@@ -2,24 +2,26 @@
 
 Every tool's ``__main__`` is ``run_tool(main)``. An error that means the input was wrong
 (:data:`USER_ERRORS`: a missing or unreadable file, a checkpoint of another model, a
-bad value, a corrupt sample, a loss that went non-finite) is printed as one line,
-``error: <message>``, whose message names the file or value and the fix, and the
-process exits with 1. ``--debug`` (every tool takes it) shows the traceback instead.
-Anything else is a bug and keeps its traceback.
+bad value, a corrupt sample, a loss that went non-finite, a failed or refused download)
+is printed as one line, ``error: <message>``, whose message names the file or value and
+the fix, and the process exits with 1. ``--debug`` (every tool takes it) shows the
+traceback instead. Anything else is a bug and keeps its traceback.
 """
 import argparse
+import os
 import sys
 from typing import Callable, Optional, Sequence
 
 from vitok_mm.datasets import CorruptSampleError
 from vitok_mm.engine import NonFiniteError
 from vitok_mm.utils import CheckpointError
+from vitok_mm.utils.download import DownloadError
 
 from .runner import exit_process, shutdown_distributed
 
 #: Exceptions that mean a wrong input (their messages name it and the fix).
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, CheckpointError,
-               CorruptSampleError, NonFiniteError)
+               CorruptSampleError, NonFiniteError, DownloadError)
 DEBUG_FLAG = '--debug'
 
 
@@ -76,16 +78,18 @@ def _add_tokenizer_arguments(parser: argparse.ArgumentParser, inputs_help: str,
                              resize: bool = True) -> None:
     """The arguments ``reconstruct``, ``encode`` and ``decode`` share: which tokenizer,
     where it runs, and how it takes large inputs."""
-    parser.add_argument('config', help='a config file or a model name (vitok-mm list)')
+    parser.add_argument('config', help='a config file, a model name (vitok-mm list), a saved '
+                        'folder or hf://ORG/REPO')
     parser.add_argument('checkpoint', nargs='?',
-                        help="the weights (.pth; default: the model index's for a name)")
+                        help="the weights (.pth or .safetensors; default: the model index's "
+                        'for a name)')
     parser.add_argument('inputs', nargs='+', metavar='INPUT', help=inputs_help)
     parser.add_argument('--out', required=True, help='the output folder')
     parser.add_argument('--batch-size', type=positive_int, default=8,
                         help='inputs (or tiles) per forward pass')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--dtype', choices=('fp32', 'bf16'), default='fp32',
-                        help='bf16: run under autocast')
+                        help='bf16: the weights in bf16 (half the memory), run under autocast')
     parser.add_argument('--tile-size', type=positive_int,
                         help='pixels: tile inputs with a longer side (overlapping tiles, '
                         'linear blending); bounds the memory of one pass')
@@ -132,9 +136,36 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser('list', help='names of the model index')
     listing.add_argument('pattern', nargs='?', help='only names containing this')
     add_debug_argument(listing)
+    save = commands.add_parser(
+        'save-pretrained', help='write a tokenizer as a folder (config.py, model.safetensors, '
+        'vitok.json, README.md) that from_pretrained reads and the Hub can host')
+    save.add_argument('config', help='a config file, a model name (vitok-mm list) or a '
+                      'saved folder')
+    save.add_argument('checkpoint', nargs='?',
+                      help="the weights (default: the model index's for a name)")
+    save.add_argument('--out', required=True, help='the folder to write')
+    save.add_argument('--dtype', choices=('fp32', 'bf16'), default='fp32',
+                      help='of the saved weights')
+    add_debug_argument(save)
     from .export import add_export_parser
     add_export_parser(commands)
     return parser
+
+
+def _is_checkpoint(path: str) -> bool:
+    """Whether a positional argument is weights (an MMEngine checkpoint, or a safetensors
+    file that is not a latent of ``vitok-mm encode``)."""
+    if path.endswith(('.pth', '.pt', '.ckpt')):
+        return True
+    if not (path.endswith('.safetensors') and os.path.isfile(path)):
+        return False
+    from vitok_mm.utils.safetensors_io import safetensors_metadata
+
+    from .latent_files import LATENT_FORMAT
+    try:
+        return safetensors_metadata(path).get('format') != LATENT_FORMAT
+    except ValueError:
+        return False
 
 
 def _tokenizer(args):
@@ -142,7 +173,7 @@ def _tokenizer(args):
 
     from .tokenizer import Tokenizer
     checkpoint = args.checkpoint
-    if checkpoint is not None and not checkpoint.endswith(('.pth', '.pt', '.ckpt')):
+    if checkpoint is not None and not _is_checkpoint(checkpoint):
         # Two positionals before the inputs are ambiguous: a non-checkpoint is an input.
         args.inputs, checkpoint = [checkpoint] + args.inputs, None
     options = dict(batch_size=args.batch_size, tile_size=args.tile_size,
@@ -178,6 +209,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == 'export':
         from .export import run_export
         return run_export(args)
+    if args.command == 'save-pretrained':
+        import torch
+
+        from .tokenizer import Tokenizer
+        tokenizer = Tokenizer.from_pretrained(
+            args.config, args.checkpoint,
+            dtype=torch.bfloat16 if args.dtype == 'bf16' else None)
+        info = tokenizer.save_pretrained(args.out)
+        print(f'{args.out}: {info["parameters"] / 1e6:.1f} M parameters ({info["dtype"]}), '
+              f'patch {info["patch_size"]}, {info["latent_channels"]} channels, '
+              f'{info["tokens"]} tokens and E = {info["E"]} per {info["reference_input"]}; '
+              f'fingerprint {info["fingerprint"][:16]}...')
+        return 0
     from . import files
     tokenizer = _tokenizer(args)
     progress = not args.no_progress

@@ -11,51 +11,29 @@ names (:func:`v2_key_map`) and, where the layouts differ, permuted:
   (gate, value).
 
 Weights stored as fp32, bf16 or fp16 are all accepted and written as ``dtype``
-(float32 by default). The result, ``{'state_dict': ..., 'meta': ...}``, holds only
-tensors and plain values: it loads with ``torch.load(weights_only=True)``.
+(float32 by default), either as a safetensors file written one tensor at a time
+(:func:`convert_v2_to_safetensors`: a 5B release converts in the memory of its largest
+tensor) or as ``{'state_dict': ..., 'meta': ...}``, plain data that loads with
+``torch.load(weights_only=True)``. :func:`fetch_v2_release` downloads a release from the
+Hugging Face Hub and converts it once.
 """
+import hashlib
+import math
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from vitok_mm.models.vitok_v2 import V2Variant, parse_v2_variant, v2_hidden_dim
+from vitok_mm.models.vitok_v2 import RELEASE_FILES, V2Variant, parse_v2_variant, v2_shapes
+from vitok_mm.utils.safetensors_io import (
+    SafetensorsWriter,
+    TensorInfo,
+    iter_safetensors,
+    read_header,
+)
 
 FLOAT_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
-
-
-def _block_shapes(prefix: str, width: int, heads: int, hidden: int) -> Dict[str, Tuple]:
-    head_dim = width // heads
-    return {
-        f'{prefix}.norm1.weight': (width, ),
-        f'{prefix}.attn.norm_q.weight': (head_dim, ),
-        f'{prefix}.attn.norm_k.weight': (head_dim, ),
-        f'{prefix}.attn.qkv_proj.weight': (3 * width, width),
-        f'{prefix}.attn.out_proj.weight': (width, width),
-        f'{prefix}.ffn.fc1.weight': (2 * hidden, width),
-        f'{prefix}.ffn.fc2.weight': (width, hidden),
-        f'{prefix}.layer_scale.gamma': (width, ),
-    }
-
-
-def v2_shapes(variant: V2Variant) -> Tuple[Dict[str, Tuple], Dict[str, Tuple]]:
-    """The key -> shape tables of a release's ``encoder.safetensors`` and
-    ``decoder.safetensors``."""
-    pixels = 3 * variant.patch_size ** 2
-    c = variant.latent_channels
-    enc, dec = variant.encoder, variant.decoder
-    encoder = {'patch_embed.weight': (enc.width, pixels), 'patch_embed.bias': (enc.width, )}
-    for i in range(enc.depth):
-        encoder.update(_block_shapes(f'encoder_blocks.{i}', enc.width, enc.num_heads,
-                                     v2_hidden_dim(enc.width, variant.mlp_factor)))
-    encoder.update({'to_code.weight': (c, enc.width), 'to_code.bias': (c, )})
-    decoder = {'decoder_embed.weight': (dec.width, c), 'decoder_embed.bias': (dec.width, )}
-    for i in range(dec.depth):
-        decoder.update(_block_shapes(f'decoder_blocks.{i}', dec.width, dec.num_heads,
-                                     v2_hidden_dim(dec.width, variant.mlp_factor)))
-    decoder.update({'to_pixels.weight': (pixels, dec.width), 'to_pixels.bias': (pixels, )})
-    return encoder, decoder
 
 
 _BLOCK_KEYS = {
@@ -97,14 +75,14 @@ def patch_feature_order(patch_size: int) -> torch.Tensor:
     return torch.arange(3 * p * p).reshape(3, p, p).permute(1, 2, 0).reshape(-1)
 
 
-def _check(tensors: Dict[str, torch.Tensor], expected: Dict[str, Tuple], path: str,
-           variant: V2Variant) -> None:
-    missing = [k for k in expected if k not in tensors]
-    unexpected = [k for k in tensors if k not in expected]
-    misshapen = [f'{k} {tuple(tensors[k].shape)} (expected {expected[k]})'
-                 for k in expected if k in tensors and tuple(tensors[k].shape) != expected[k]]
-    wrong_dtype = [f'{k} {tensors[k].dtype}' for k in tensors
-                   if k in expected and tensors[k].dtype not in FLOAT_DTYPES]
+def _check(shapes: Dict[str, Tuple], dtypes: Dict[str, torch.dtype],
+           expected: Dict[str, Tuple], path: str, variant: V2Variant) -> None:
+    missing = [k for k in expected if k not in shapes]
+    unexpected = [k for k in shapes if k not in expected]
+    misshapen = [f'{k} {tuple(shapes[k])} (expected {expected[k]})'
+                 for k in expected if k in shapes and tuple(shapes[k]) != expected[k]]
+    wrong_dtype = [f'{k} {dtypes[k]}' for k in shapes
+                   if k in expected and dtypes[k] not in FLOAT_DTYPES]
     problems = []
     for what, keys in (('missing', missing), ('unexpected', unexpected),
                        ('misshapen', misshapen), ('not floating point', wrong_dtype)):
@@ -117,18 +95,29 @@ def _check(tensors: Dict[str, torch.Tensor], expected: Dict[str, Tuple], path: s
                          'downloaded from) and that the file is complete.')
 
 
-def _read(path: str) -> Dict[str, torch.Tensor]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+def _header(path: str) -> Dict[str, TensorInfo]:
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path} does not exist; download it with `hf download '
                                 '<repo id> encoder.safetensors decoder.safetensors --local-dir '
-                                'DIR` on a networked machine (see the README).')
+                                'DIR` on a networked machine (see configs/vitok_v2/README.md).')
     try:
-        return load_file(path)
-    except (SafetensorError, OSError) as error:
-        raise ValueError(f'{path} is not a readable safetensors file ({error}); it may be '
-                         'truncated: download it again.') from error
+        return read_header(path)[0]
+    except ValueError as error:
+        raise ValueError(f'{error} It may be truncated: download it again.') from None
+
+
+def convert_v2_tensor(key: str, tensor: torch.Tensor, order: torch.Tensor,
+                      dtype: torch.dtype) -> Tuple[str, torch.Tensor]:
+    """One v2 tensor as ours: ``(our key, tensor)`` renamed, permuted, in ``dtype``."""
+    tensor = tensor.to(dtype)
+    if key == 'patch_embed.weight':
+        tensor = tensor[:, order]
+    elif key in ('to_pixels.weight', 'to_pixels.bias'):
+        tensor = tensor[order]
+    elif key.endswith('ffn.fc1.weight'):
+        value, gate = tensor.chunk(2, dim=0)
+        tensor = torch.cat([gate, value], dim=0)
+    return v2_key_map(key), tensor.contiguous()
 
 
 def convert_v2_state_dict(encoder: Dict[str, torch.Tensor], decoder: Dict[str, torch.Tensor],
@@ -138,29 +127,67 @@ def convert_v2_state_dict(encoder: Dict[str, torch.Tensor], decoder: Dict[str, t
     """Our state dict of v2's encoder and decoder tensors (checked, renamed, permuted)."""
     parsed = parse_v2_variant(variant)
     expected_encoder, expected_decoder = v2_shapes(parsed)
-    _check(encoder, expected_encoder, paths[0], parsed)
-    _check(decoder, expected_decoder, paths[1], parsed)
+    for tensors, expected, path in ((encoder, expected_encoder, paths[0]),
+                                    (decoder, expected_decoder, paths[1])):
+        _check({k: tuple(v.shape) for k, v in tensors.items()},
+               {k: v.dtype for k, v in tensors.items()}, expected, path, parsed)
     order = patch_feature_order(parsed.patch_size)
-    state = {}
-    for key, tensor in list(encoder.items()) + list(decoder.items()):
-        tensor = tensor.to(dtype)
-        if key == 'patch_embed.weight':
-            tensor = tensor[:, order]
-        elif key in ('to_pixels.weight', 'to_pixels.bias'):
-            tensor = tensor[order]
-        elif key.endswith('ffn.fc1.weight'):
-            value, gate = tensor.chunk(2, dim=0)
-            tensor = torch.cat([gate, value], dim=0)
-        state[v2_key_map(key)] = tensor.contiguous()
-    return state
+    return dict(convert_v2_tensor(key, tensor, order, dtype)
+                for key, tensor in list(encoder.items()) + list(decoder.items()))
+
+
+def convert_v2_to_safetensors(encoder_path: str, decoder_path: str, variant: str, out: str,
+                              dtype: torch.dtype = torch.float32,
+                              metadata: Optional[Dict[str, str]] = None,
+                              progress: bool = False) -> Dict[str, str]:
+    """Convert a release's two files into the safetensors file ``out``, one tensor at a
+    time (memory: the largest tensor, whatever the model's size); written atomically.
+
+    Returns the file's metadata: source, variant, dtype, params and ``metadata``.
+
+    Raises:
+        FileNotFoundError: a file is missing (the message says how to download it).
+        ValueError: a file is no safetensors file, is cut short, or does not hold the
+            variant's weights (every missing, unexpected or misshapen tensor named).
+    """
+    parsed = parse_v2_variant(variant)
+    expected = v2_shapes(parsed)
+    headers = [_header(encoder_path), _header(decoder_path)]
+    for header, shapes, path in zip(headers, expected, (encoder_path, decoder_path)):
+        _check({k: v.shape for k, v in header.items()}, {k: v.dtype for k, v in header.items()},
+               shapes, path, parsed)
+    layout = [(v2_key_map(k), dtype, info.shape) for header in headers
+              for k, info in header.items()]
+    params = sum(math.prod(shape) for _, _, shape in layout)
+    meta = dict(source='ViTok-v2', variant=parsed.name, dtype=str(dtype).replace('torch.', ''),
+                params=str(params), **(metadata or {}))
+    order = patch_feature_order(parsed.patch_size)
+    from tqdm import tqdm
+    with SafetensorsWriter(out, layout, meta) as writer, tqdm(
+            total=params, unit='param', unit_scale=True, disable=not progress, leave=False,
+            desc=f'converting ViTok-v2 {parsed.name}') as bar:
+        for path in (encoder_path, decoder_path):
+            for key, tensor in iter_safetensors(path):
+                writer.write(*convert_v2_tensor(key, tensor, order, dtype))
+                bar.update(tensor.numel())
+    return meta
 
 
 def convert_v2(encoder_path: str, decoder_path: str, variant: str, out: str,
                dtype: torch.dtype = torch.float32) -> Dict[str, object]:
-    """Convert a release's two files into ``out`` (written atomically); returns its
-    ``meta``."""
+    """Convert a release's two files into ``out`` (written atomically): a ``.safetensors``
+    file (tensor by tensor) or a ``.pth`` checkpoint ``{'state_dict', 'meta'}``; returns
+    its ``meta``."""
+    if out.endswith('.safetensors'):
+        meta = convert_v2_to_safetensors(encoder_path, decoder_path, variant, out, dtype,
+                                         dict(encoder=osp.abspath(encoder_path),
+                                              decoder=osp.abspath(decoder_path)))
+        return {**meta, 'params': int(meta['params'])}
     parsed = parse_v2_variant(variant)
-    state = convert_v2_state_dict(_read(encoder_path), _read(decoder_path), variant, dtype,
+    for path in (encoder_path, decoder_path):
+        _header(path)  # a missing or broken file named before anything is read
+    state = convert_v2_state_dict(dict(iter_safetensors(encoder_path)),
+                                  dict(iter_safetensors(decoder_path)), variant, dtype,
                                   (encoder_path, decoder_path))
     meta = dict(source='ViTok-v2', variant=parsed.name, encoder=osp.abspath(encoder_path),
                 decoder=osp.abspath(decoder_path), dtype=str(dtype).replace('torch.', ''),
@@ -172,11 +199,52 @@ def convert_v2(encoder_path: str, decoder_path: str, variant: str, out: str,
     return meta
 
 
+def fetch_v2_release(repo_id: str, variant: str, revision: Optional[str] = None,
+                     dtype: torch.dtype = torch.float32, what: Optional[str] = None,
+                     cache_dir: Optional[str] = None, local_files_only: bool = False) -> str:
+    """The converted weights of a release on the Hugging Face Hub, as one safetensors file.
+
+    Downloads the release's ``encoder.safetensors`` and ``decoder.safetensors`` into the
+    Hugging Face cache (``cache_dir``: its default, ``HF_HOME``), converts them and keeps
+    the result in :func:`~vitok_mm.utils.download.cache_home` under a name made of the
+    two files' SHA-256 and ``dtype``: a second call downloads and converts nothing. The
+    file's metadata holds a ``fingerprint`` of the source files (any dtype).
+
+    Raises:
+        FileNotFoundError, DownloadError: as :func:`vitok_mm.utils.hub.hub_files`.
+        ValueError: the files are not the variant's weights.
+    """
+    from filelock import FileLock
+
+    from vitok_mm.utils.download import cache_home
+    from vitok_mm.utils.hub import hub_files
+    encoder, decoder = hub_files(repo_id, RELEASE_FILES, revision, cache_dir=cache_dir,
+                                 local_files_only=local_files_only, what=what)
+    # The blobs' names: their SHA-256, which hub_files checked the contents against.
+    digests = [osp.basename(osp.realpath(path)) for path in (encoder, decoder)]
+    folder = osp.join(cache_home(), 'converted', repo_id.replace('/', '--'))
+    name = str(dtype).replace('torch.', '')
+    out = osp.join(folder, f'{digests[0][:16]}-{digests[1][:16]}-{name}.safetensors')
+    if osp.isfile(out):
+        return out
+    os.makedirs(folder, exist_ok=True)
+    with FileLock(out + '.lock'):
+        if not osp.isfile(out):
+            fingerprint = hashlib.sha256(f'ViTok-v2 {digests[0]} {digests[1]}'.encode())
+            convert_v2_to_safetensors(
+                encoder, decoder, variant, out, dtype,
+                dict(repo=repo_id, revision=revision or 'main', encoder_sha256=digests[0],
+                     decoder_sha256=digests[1], fingerprint=fingerprint.hexdigest()),
+                progress=True)
+    return out
+
+
 def expected_keys(variant: str) -> List[str]:
     """Our state-dict keys a converted release has (for checks against a built model)."""
     encoder, decoder = v2_shapes(parse_v2_variant(variant))
     return [v2_key_map(k) for k in list(encoder) + list(decoder)]
 
 
-__all__ = ['convert_v2', 'convert_v2_state_dict', 'expected_keys', 'patch_feature_order',
-           'v2_key_map', 'v2_shapes']
+__all__ = ['RELEASE_FILES', 'convert_v2', 'convert_v2_state_dict', 'convert_v2_tensor',
+           'convert_v2_to_safetensors', 'expected_keys', 'fetch_v2_release',
+           'patch_feature_order', 'v2_key_map', 'v2_shapes']

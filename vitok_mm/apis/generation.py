@@ -18,7 +18,7 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 
 from vitok_mm.utils.processes import init_distributed, local_device
-from vitok_mm.utils.weights import file_sha256
+from vitok_mm.utils.weights import file_sha256, weights_fingerprint
 
 from .inference import load_inference_config
 
@@ -59,7 +59,7 @@ def load_tokenizer(config: str, checkpoint: str, generator: Optional[torch.nn.Mo
     cfg = load_inference_config(config)
     if generator is not None:
         generator.data_preprocessor.check_fingerprint(
-            file_sha256(checkpoint), f'the tokenizer checkpoint {checkpoint}')
+            weights_fingerprint(checkpoint), f'the tokenizer checkpoint {checkpoint}')
     tokenizer = build_model(cfg.model, checkpoint)
     if generator is not None and 'input_shape' in cfg:
         info = tokenizer.latent_info(tuple(cfg.input_shape))
@@ -171,7 +171,7 @@ def sample_to_folder(config: str, checkpoint: str, tokenizer_config: str,
     model.check_labels(classes)
     chosen = model.choose_solver(solver, num_steps, final=True)
     settings = dict(config=config, checkpoint_sha256=file_sha256(checkpoint), weights=weights,
-                    tokenizer_sha256=file_sha256(tokenizer_checkpoint),
+                    tokenizer_sha256=weights_fingerprint(tokenizer_checkpoint),
                     cfg_scale=float(cfg_scale),
                     guidance_interval=list(guidance_interval) if guidance_interval else None,
                     solver=type(chosen).__name__, num_steps=chosen.num_steps, seed=seed,

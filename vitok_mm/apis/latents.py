@@ -22,7 +22,7 @@ from mmengine.utils import ProgressBar
 
 from vitok_mm.utils.latent_cache import MANIFEST_FILE, STATS_FILE, shard_name
 from vitok_mm.utils.processes import init_distributed, local_device
-from vitok_mm.utils.weights import file_sha256
+from vitok_mm.utils.weights import weights_fingerprint
 
 from .inference import build_inference_model, load_inference_config
 
@@ -209,7 +209,7 @@ def extract_latents(tokenizer_config: str, checkpoint: str, data_config: str, ou
     manifest = dict(
         status='incomplete',
         tokenizer_config=tokenizer_config, tokenizer_checkpoint=checkpoint,
-        tokenizer_fingerprint=file_sha256(checkpoint),
+        tokenizer_fingerprint=weights_fingerprint(checkpoint),
         tokenizer_model=tokenizer_cfg.model.to_dict(),
         data_config=data_config, split=split,
         dataset=dict(type=str(data_cfg[loader_key]['dataset'].get('type')), length=len(dataset)),

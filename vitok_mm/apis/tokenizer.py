@@ -2,6 +2,9 @@
 
     from vitok_mm.apis import Tokenizer
     tok = Tokenizer.from_pretrained('configs/vitok/s-b_16_256p.py', 'iter_100000.pth')
+    tok = Tokenizer.from_pretrained('vitok-v2-350m-f16x16')   # downloaded from the Hub
+    tok.save_pretrained('my-tokenizer')              # config.py, model.safetensors, ...
+    tok = Tokenizer.from_pretrained('my-tokenizer')  # or 'hf://ORG/REPO'
     z = tok.encode('photo.jpg')                      # (1, c, h, w) latents
     posterior = tok.encode(images, return_posterior=True)   # .mean, .std, .sample()
     pixels = tok.decode(z, size=(375, 500))          # (1, 3, 375, 500) in [-1, 1]
@@ -84,6 +87,9 @@ class Tokenizer:
             the tubelet size) chunk by chunk.
         fingerprint: what identifies the weights (default: the SHA-256 of the
             checkpoint file with :meth:`from_pretrained`, else of the weights).
+        config: the config the model was built from (what :meth:`save_pretrained`
+            writes); :meth:`from_pretrained` sets it.
+        source: where the weights came from (a checkpoint file), for the record.
     """
 
     def __init__(self, model: nn.Module, device: Union[str, torch.device] = 'cpu',
@@ -91,7 +97,8 @@ class Tokenizer:
                  pad_mode: str = 'reflect', resize: Optional[int] = None,
                  max_tokens: Optional[int] = None, tile_size: Optional[int] = None,
                  tile_overlap: Optional[int] = None, chunk_frames: Optional[int] = None,
-                 packed: bool = False, fingerprint: Optional[str] = None):
+                 packed: bool = False, fingerprint: Optional[str] = None,
+                 config: Optional[Config] = None, source: Optional[str] = None):
         if pad_mode not in PAD_MODES:
             raise ValueError(f'pad_mode={pad_mode!r}: choose one of {PAD_MODES}.')
         if dtype not in (None, torch.float32, torch.bfloat16):
@@ -137,37 +144,82 @@ class Tokenizer:
                              f'{type(model).__name__} has none.')
         self.packed = packed
         self._fingerprint = fingerprint
+        self.config, self.source = config, source
 
     @classmethod
     def from_pretrained(cls, config: Union[str, Config], checkpoint: Optional[str] = None,
                         device: Union[str, torch.device] = 'cpu',
-                        dtype: Optional[torch.dtype] = None, **kwargs) -> 'Tokenizer':
-        """Build ``config`` with ``checkpoint``'s weights: the EMA weights when the run
-        had an ``EMAHook`` (they are what its ``state_dict`` holds), read weights-only and
-        strictly (a crafted pickle or another model's checkpoint is refused, naming the
-        file).
+                        dtype: Optional[torch.dtype] = None, revision: Optional[str] = None,
+                        cache_dir: Optional[str] = None, local_files_only: bool = False,
+                        **kwargs) -> 'Tokenizer':
+        """A tokenizer with trained weights, read weights-only and strictly (a crafted
+        pickle or another model's weights are refused, naming the file).
 
         Args:
-            config: a config file, a ``Config``, or a name of the model index
-                (``configs/*/metafile.yml``, e.g. ``'vitok-s-b_16_256p'``; see
-                :func:`~vitok_mm.apis.list_models`), whose checkpoint is the default.
-            checkpoint: the weights (default: the index's for a name; else none, i.e.
-                random weights).
+            config: one of
+                - a name of the model index (``configs/*/metafile.yml``, e.g.
+                  ``'vitok-v2-350m-f16x16'``; see :func:`~vitok_mm.apis.list_models`),
+                  whose weights are the default: downloaded from the Hugging Face Hub
+                  (and converted) or a URL on first use, or the checkpoint its training
+                  run writes;
+                - a folder written by :meth:`save_pretrained`, or ``'hf://ORG/REPO[@REV]'``
+                  such a folder uploaded to the Hub;
+                - a config file or a ``Config`` (with ``checkpoint``; without one the
+                  weights are random).
+            checkpoint: the weights: an MMEngine checkpoint (the EMA weights when the
+                run had an ``EMAHook``: they are what its ``state_dict`` holds) or a
+                ``.safetensors`` file.
+            dtype: ``torch.bfloat16`` builds the model in bf16 (safetensors weights are
+                memory-mapped and converted tensor by tensor: one copy of the weights in
+                memory) and runs it under autocast; default float32.
+            revision, cache_dir, local_files_only: for weights on the Hub, as
+                ``huggingface_hub.hf_hub_download`` takes them (``HF_TOKEN``, ``HF_HOME``
+                and ``HF_HUB_OFFLINE`` apply too).
             **kwargs: the constructor's options; a config's ``tokenizer = dict(...)``
                 gives defaults for them.
         """
-        from .inference import build_inference_model, load_inference_config
+        from vitok_mm.models.builder import load_model
+        from vitok_mm.utils import register_all_modules
+        from vitok_mm.utils.hub import is_hf_uri, parse_hf_uri
+
+        from .inference import load_inference_config
         from .model_index import resolve_model
-        config, checkpoint = resolve_model(config, checkpoint)
-        cfg = config if isinstance(config, Config) else load_inference_config(config)
+        from .pretrained import hub_folder, is_pretrained_folder, read_folder
+        register_all_modules()  # callers go on to build datasets and transforms by name
+        info = {}
+        hub = dict(cache_dir=cache_dir, local_files_only=local_files_only)
+        if is_hf_uri(config) or is_pretrained_folder(config):
+            if checkpoint is not None:
+                raise ValueError(f'{config} is a saved tokenizer: it holds its weights, '
+                                 f'give no checkpoint (got {checkpoint}).')
+            if is_hf_uri(config):
+                repo_id, pinned = parse_hf_uri(config)
+                folder = hub_folder(repo_id, revision or pinned, **hub)
+            else:
+                folder = str(config)
+            cfg, checkpoint, info = read_folder(folder)
+        else:
+            config, checkpoint = resolve_model(config, checkpoint, dtype, revision=revision,
+                                               **hub)
+            cfg = config if isinstance(config, Config) else load_inference_config(config)
         # The config's own defaults (e.g. ViTok-v2's zero padding and packed batches).
         kwargs = {**dict(cfg.get('tokenizer', {})), **kwargs}
-        if checkpoint is not None and 'fingerprint' not in kwargs:
-            from vitok_mm.utils.weights import file_sha256
-            if osp.isfile(checkpoint):  # else the loader names the missing file
-                # As the latent caches identify their tokenizer (extract_latents).
-                kwargs['fingerprint'] = file_sha256(checkpoint)
-        return cls(build_inference_model(cfg, checkpoint), device, dtype, **kwargs)
+        if checkpoint is not None and 'fingerprint' not in kwargs and osp.isfile(checkpoint):
+            # As the latent caches identify their tokenizer (extract_latents); else the
+            # loader names the missing file.
+            from vitok_mm.utils.weights import weights_fingerprint
+            kwargs['fingerprint'] = info.get('fingerprint') or weights_fingerprint(checkpoint)
+        model = load_model(cfg, checkpoint, dtype or torch.float32)
+        return cls(model, device, dtype, config=cfg,
+                   source=info.get('source_checkpoint') or checkpoint, **kwargs)
+
+    def save_pretrained(self, folder: str, metrics: Optional[dict] = None) -> dict:
+        """Write this tokenizer as a folder that :meth:`from_pretrained` reads (and that
+        can be uploaded to the Hugging Face Hub as it is): ``config.py``,
+        ``model.safetensors``, ``vitok.json``, ``README.md``; returns ``vitok.json``'s
+        contents. See :mod:`vitok_mm.apis.pretrained`."""
+        from .pretrained import save_pretrained
+        return save_pretrained(self, folder, metrics)
 
     @property
     def is_video(self) -> bool:

@@ -149,6 +149,42 @@ def v2_model_config(name: str) -> dict:
                         norm=True, norm_eps=V2_EPS),
         decoder=dict(type='ViTDecoder', **_tower_config(variant.decoder, variant.mlp_factor)))
 
+#: The files of every release's Hub repository.
+RELEASE_FILES = ('encoder.safetensors', 'decoder.safetensors')
 
-__all__ = ['V2_RELEASES', 'V2_TOWER_BASES', 'V2Tower', 'V2Variant', 'parse_v2_variant',
-           'v2_hidden_dim', 'v2_model_config']
+
+def _block_shapes(prefix: str, width: int, heads: int, hidden: int) -> Dict[str, Tuple]:
+    head_dim = width // heads
+    return {
+        f'{prefix}.norm1.weight': (width, ),
+        f'{prefix}.attn.norm_q.weight': (head_dim, ),
+        f'{prefix}.attn.norm_k.weight': (head_dim, ),
+        f'{prefix}.attn.qkv_proj.weight': (3 * width, width),
+        f'{prefix}.attn.out_proj.weight': (width, width),
+        f'{prefix}.ffn.fc1.weight': (2 * hidden, width),
+        f'{prefix}.ffn.fc2.weight': (width, hidden),
+        f'{prefix}.layer_scale.gamma': (width, ),
+    }
+
+
+def v2_shapes(variant: V2Variant) -> Tuple[Dict[str, Tuple], Dict[str, Tuple]]:
+    """The key -> shape tables of a release's ``encoder.safetensors`` and
+    ``decoder.safetensors``."""
+    pixels = 3 * variant.patch_size ** 2
+    c = variant.latent_channels
+    enc, dec = variant.encoder, variant.decoder
+    encoder = {'patch_embed.weight': (enc.width, pixels), 'patch_embed.bias': (enc.width, )}
+    for i in range(enc.depth):
+        encoder.update(_block_shapes(f'encoder_blocks.{i}', enc.width, enc.num_heads,
+                                     v2_hidden_dim(enc.width, variant.mlp_factor)))
+    encoder.update({'to_code.weight': (c, enc.width), 'to_code.bias': (c, )})
+    decoder = {'decoder_embed.weight': (dec.width, c), 'decoder_embed.bias': (dec.width, )}
+    for i in range(dec.depth):
+        decoder.update(_block_shapes(f'decoder_blocks.{i}', dec.width, dec.num_heads,
+                                     v2_hidden_dim(dec.width, variant.mlp_factor)))
+    decoder.update({'to_pixels.weight': (pixels, dec.width), 'to_pixels.bias': (pixels, )})
+    return encoder, decoder
+
+
+__all__ = ['RELEASE_FILES', 'V2_RELEASES', 'V2_TOWER_BASES', 'V2Tower', 'V2Variant',
+           'parse_v2_variant', 'v2_hidden_dim', 'v2_model_config', 'v2_shapes']

@@ -163,14 +163,32 @@ def state_dict_of(checkpoint: Dict[str, Any],
 def load_weights(model: nn.Module, path: PathLike, strict: bool = True,
                  map_location: Any = 'cpu',
                  keys: Union[str, Sequence[str]] = 'state_dict') -> Tuple[List[str], List[str]]:
-    """Load a checkpoint's weights (its entry ``keys``, see :func:`state_dict_of`) into
-    ``model``; returns ``(missing, unexpected)`` keys.
+    """Load a checkpoint's weights (its entry ``keys``, see :func:`state_dict_of`), or a
+    ``.safetensors`` file's tensors, into ``model``; returns ``(missing, unexpected)`` keys.
 
     Raises:
         CheckpointError: as :func:`load_checkpoint`, or with ``strict`` when keys differ,
             naming the missing and unexpected ones.
     """
-    state = state_dict_of(load_checkpoint(path, map_location), keys)
+    if str(path).endswith('.safetensors'):  # tensors only, nothing to unpickle
+        from .safetensors_io import load_safetensors
+        state = load_safetensors(str(path), mmap=False)
+    else:
+        state = state_dict_of(load_checkpoint(path, map_location), keys)
+    missing, unexpected = check_state_fits(model, state, path, strict)
+    model.load_state_dict(state, strict=False)
+    return missing, unexpected
+
+
+def check_state_fits(model: nn.Module, state: Dict[str, torch.Tensor], path: PathLike,
+                     strict: bool = True) -> Tuple[List[str], List[str]]:
+    """Check that ``state`` (read from ``path``) fits ``model``; returns ``(missing,
+    unexpected)`` keys.
+
+    Raises:
+        CheckpointError: with ``strict`` when keys differ, naming the missing and
+            unexpected ones; when shapes of common keys differ.
+    """
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -183,7 +201,6 @@ def load_weights(model: nn.Module, path: PathLike, strict: bool = True,
     if mismatched:
         raise CheckpointError(f'{path} does not fit {type(model).__name__}: shapes differ for '
                               f'{_few(mismatched)}. Is it a checkpoint of this config?')
-    model.load_state_dict(state, strict=False)
     return missing, unexpected
 
 
@@ -194,6 +211,6 @@ def _few(keys: List[str], count: int = 5) -> str:
     return ', '.join(keys[:count]) + more
 
 
-__all__ = ['CheckpointError', 'checkpoint_globals', 'checkpoint_safe_globals',
+__all__ = ['CheckpointError', 'check_state_fits', 'checkpoint_globals', 'checkpoint_safe_globals',
            'legacy_history_buffer_attribute', 'load_checkpoint', 'load_weights',
            'read_checkpoints_weights_only', 'state_dict_of']
