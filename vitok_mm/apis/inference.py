@@ -17,9 +17,16 @@ def load_inference_config(path: str, cfg_options: Optional[dict] = None) -> Conf
 
     Unlike :func:`~vitok_mm.apis.load_config` it sets nothing up for a run.
 
+    A repository path (``configs/vitok/s-b_16_256p.py``) that is not there is read from
+    the configs installed with the package, so that the README's commands work outside a
+    clone.
+
     Raises:
         FileNotFoundError: there is no file at ``path``; the message names it.
     """
+    if not osp.isfile(path):
+        from .model_index import installed_config
+        path = installed_config(path) or path
     if not osp.isfile(path):
         raise FileNotFoundError(f'config {path} does not exist; give the path of a config '
                                 f'file (the configs live under configs/, e.g. '
