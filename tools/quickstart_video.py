@@ -37,7 +37,9 @@ def main(argv=None) -> int:
     scores = result.scores
     print(f'\nheld-out clips: {len(result.names)} x {result.frames} frames  '
           f'PSNR {scores["psnr"]:.2f} dB  SSIM {scores["ssim"]:.4f}  '
-          f'HF energy {scores["hf_energy_ratio"]:.3f}  '
+          f'HF energy {scores["hf_energy_ratio"]:.3f}  colour shift '
+          f'{scores["colour_shift"]:.2f} (worst {scores["colour_shift_worst"]:+.1f}) levels  '
+          f'grid {scores["blockiness"]:.2f}  '
           f'({result.iters} iterations, {result.seconds / 60:.1f} min)')
     print(f'summary:         {result.summary_path}\nreconstructions: {result.gif_path} '
           '(inputs over reconstructions over errors)')

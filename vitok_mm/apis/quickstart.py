@@ -33,8 +33,7 @@ from torch import nn
 
 from vitok_mm.apis.samples import HELD_OUT_PHOTOS, build_sample_folders, bundled_clips
 from vitok_mm.evaluation import LPIPSMetric, split_available
-from vitok_mm.evaluation.functional import high_frequency_ratio, psnr, ssim
-from vitok_mm.evaluation.metrics import to_unit_range
+from vitok_mm.evaluation.metrics import image_scores, to_unit_range
 from vitok_mm.registry import DATASETS
 from vitok_mm.utils import unwrap
 from vitok_mm.visualization import save_image_rows
@@ -83,21 +82,46 @@ def video_frame_views(cfg: Config, model: nn.Module) -> Tuple[List[str], torch.T
     return names, to_pixels(model, views)
 
 
+def summarize_images(pred: torch.Tensor, target: torch.Tensor,
+                     patch_size: Optional[int]) -> Tuple[Dict[str, float], List[dict]]:
+    """Scores of reconstructions ``pred`` of ``target`` (``(N, 3, H, W)`` in [0, 1]):
+    the means of PSNR, SSIM and HF energy ratio; the colour shift's mean absolute value
+    over images and channels and its worst (signed) value, in 8-bit levels; the
+    blockiness over the original's, its mean and the image farthest from 1 (with a
+    ``patch_size``). And per image: its channels' shifts and its blockiness."""
+    metrics = ('psnr', 'ssim', 'hf_energy_ratio', 'colour_shift') + (
+        ('blockiness', ) if patch_size else ())
+    per = image_scores(pred, target, metrics, patch_size)
+    shifts = per['colour_shift_channels']
+    worst = shifts.flatten()[shifts.abs().argmax()]
+    scores = dict(psnr=float(per['psnr'].mean()), ssim=float(per['ssim'].mean()),
+                  hf_energy_ratio=float(per['hf_energy_ratio'].mean()),
+                  colour_shift=float(shifts.abs().mean()), colour_shift_worst=float(worst))
+    images = [dict(colour_shift=[round(float(v), 2) for v in row]) for row in shifts]
+    if patch_size:
+        grid = per['blockiness']
+        scores.update(blockiness=float(grid.mean()),
+                      blockiness_worst=float(grid[(grid - 1).abs().argmax()]))
+        for image, value in zip(images, grid):
+            image['blockiness'] = round(float(value), 3)
+    return scores, images
+
+
 @torch.no_grad()
 def score(model: nn.Module, views: torch.Tensor, with_lpips: bool,
-          batch_size: int = 16) -> Tuple[Dict[str, float], torch.Tensor]:
-    """Mean PSNR, SSIM, HF energy ratio (and LPIPS) of the reconstructions of ``views``
-    ``(N, 3, H, W)``, and the reconstructions ``(N, 3, H, W)``."""
+          batch_size: int = 16) -> Tuple[Dict[str, float], torch.Tensor, List[dict]]:
+    """The scores (:func:`summarize_images`, and LPIPS) of the reconstructions of
+    ``views`` ``(N, 3, H, W)``, the reconstructions ``(N, 3, H, W)`` and the per-image
+    colour shifts and blockiness."""
     recon = torch.cat([model.reconstruct(views[i:i + batch_size]).float()
                        for i in range(0, len(views), batch_size)])
     pred, target = to_unit_range(recon), to_unit_range(views)
-    scores = dict(psnr=float(psnr(pred, target).mean()), ssim=float(ssim(pred, target).mean()),
-                  hf_energy_ratio=float(high_frequency_ratio(pred, target).mean()))
+    scores, images = summarize_images(pred, target, getattr(model, 'patch_size', None))
     if with_lpips:
         metric = LPIPSMetric(prefix='')
         metric.process(None, [dict(pred=p, gt=g) for p, g in zip(recon, views)])
         scores.update(metric.evaluate(len(views)))
-    return scores, recon
+    return scores, recon, images
 
 
 def train_stage(config: str, work_dir: str, options: dict,
@@ -126,8 +150,9 @@ def evaluate(cfg: Config, model: nn.Module, with_lpips: bool) -> dict:
     results = {}
     for kind, views in (('photos', held_out_views), ('frames', video_frame_views)):
         names, pixels = views(cfg, model)
-        scores, recons = score(model, pixels, with_lpips)
-        results[kind] = dict(names=names, pixels=pixels, scores=scores, recons=recons)
+        scores, recons, images = score(model, pixels, with_lpips)
+        results[kind] = dict(names=names, pixels=pixels, scores=scores, recons=recons,
+                             per_image=dict(zip(names, images)))
     return results
 
 
@@ -138,9 +163,10 @@ def stage_summary(results: dict, cfg: Config, runner: Runner, seconds: float,
     photos, frames = results['photos'], results['frames']
 
     def rounded(scores):
-        return {k: round(v, 3 if k == 'psnr' else 4) for k, v in scores.items()}
+        return {k: round(v, 3 if k == 'psnr' else 2 if k.startswith('colour') else 4)
+                for k, v in scores.items()}
 
-    return dict(
+    summary = dict(
         **rounded(photos['scores']), iters=int(runner.iter), seconds=round(seconds, 1),
         eval_protocol=f'{len(photos["names"])} held-out photos, short side resized to {size}, '
                       f'center {size}x{size} crop, 8-bit quantized',
@@ -148,6 +174,9 @@ def stage_summary(results: dict, cfg: Config, runner: Runner, seconds: float,
         video_frames=dict(**rounded(frames['scores']), count=len(frames['names'])),
         checkpoint=osp.join(work_dir, f'iter_{runner.iter}.pth'),
         config=cfg.filename)
+    if 'per_image' in photos:  # colour shift (levels, R G B) and blockiness of each photo
+        summary['per_photo'] = photos['per_image']
+    return summary
 
 
 def quickstart_metrics() -> Tuple[bool, Dict[str, str]]:
@@ -225,7 +254,8 @@ def run_quickstart(config: str, stage2_config: Optional[str], work_dir: str, dat
 
 def results_table(result: QuickstartResult) -> Tuple[Sequence[str], List[Sequence[str]]]:
     """``(header, rows)`` of the quick start's report: per stage, photos and frames."""
-    header = ('stage', 'images', 'PSNR (dB)', 'SSIM', 'HF energy', 'iters', 'train time')
+    header = ('stage', 'images', 'PSNR (dB)', 'SSIM', 'HF energy', 'colour shift (worst)',
+              'grid (worst)', 'iters', 'train time')
     rows = []
     for stage, results in result.evaluated.items():
         entry = result.summary[stage]
@@ -234,6 +264,9 @@ def results_table(result: QuickstartResult) -> Tuple[Sequence[str], List[Sequenc
             label = f'{count} held-out photos' if kind == 'photos' else f'{count} video frames'
             rows.append((stage, label, f'{scores["psnr"]:.2f}', f'{scores["ssim"]:.4f}',
                          f'{scores["hf_energy_ratio"]:.3f}',
+                         f'{scores["colour_shift"]:.2f} ({scores["colour_shift_worst"]:+.1f})',
+                         f'{scores["blockiness"]:.2f} ({scores["blockiness_worst"]:.2f})'
+                         if 'blockiness' in scores else '-',
                          str(entry['iters']) if kind == 'photos' else '',
                          f'{entry["seconds"] / 60:.1f} min' if kind == 'photos'
                          else ''))
@@ -242,5 +275,5 @@ def results_table(result: QuickstartResult) -> Tuple[Sequence[str], List[Sequenc
 
 __all__ = ['FRAMES_PER_CLIP', 'QuickstartResult', 'data_root_options', 'evaluate',
            'held_out_views', 'quickstart_metrics', 'results_table', 'run_quickstart',
-           'score', 'stage_summary', 'to_pixels', 'train_stage',
+           'score', 'stage_summary', 'summarize_images', 'to_pixels', 'train_stage',
            'video_frame_views']

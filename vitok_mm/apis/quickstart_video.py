@@ -23,12 +23,11 @@ from mmengine.config import Config
 from torch import nn
 
 from vitok_mm.apis.samples import build_video_sample_folders
-from vitok_mm.evaluation.functional import high_frequency_ratio, psnr, ssim
 from vitok_mm.evaluation.metrics import to_unit_range
 from vitok_mm.registry import DATASETS
 from vitok_mm.visualization import save_comparison_gif
 
-from .quickstart import data_root_options, to_pixels, train_stage
+from .quickstart import data_root_options, summarize_images, to_pixels, train_stage
 
 
 def frames_of(clips: torch.Tensor) -> torch.Tensor:
@@ -42,7 +41,8 @@ def evaluate_clips(cfg: Config, model: nn.Module
     """Held-out clips through the test pipeline; per-frame scores averaged.
 
     Returns their file names, the clips and their reconstructions ``(N, C, T, H, W)``,
-    and mean PSNR, SSIM and HF energy ratio over all frames. An image tokenizer
+    and the scores of all frames (:func:`~.quickstart.summarize_images`: mean PSNR, SSIM,
+    HF energy ratio, colour shift and blockiness, each frame an image). An image tokenizer
     (``tubelet_size`` None) reconstructs every frame on its own.
     """
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
@@ -55,8 +55,7 @@ def evaluate_clips(cfg: Config, model: nn.Module
         recons = torch.cat([model.reconstruct(clips[i:i + 1]).float()
                             for i in range(len(clips))])
     pred, target = to_unit_range(frames_of(recons)), to_unit_range(frames_of(clips))
-    scores = dict(psnr=float(psnr(pred, target).mean()), ssim=float(ssim(pred, target).mean()),
-                  hf_energy_ratio=float(high_frequency_ratio(pred, target).mean()))
+    scores, _ = summarize_images(pred, target, model.patch_size)
     return names, clips, recons, scores
 
 
@@ -90,7 +89,11 @@ def run_video_quickstart(config: str, work_dir: str, data: str,
     frames, size = clips.shape[2], clips.shape[-1]
     summary = dict(stage1=dict(
         psnr=round(scores['psnr'], 3), ssim=round(scores['ssim'], 4),
-        hf_energy_ratio=round(scores['hf_energy_ratio'], 4), iters=int(runner.iter),
+        hf_energy_ratio=round(scores['hf_energy_ratio'], 4),
+        colour_shift=round(scores['colour_shift'], 2),
+        colour_shift_worst=round(scores['colour_shift_worst'], 2),
+        blockiness=round(scores['blockiness'], 4),
+        blockiness_worst=round(scores['blockiness_worst'], 4), iters=int(runner.iter),
         seconds=round(seconds, 1),
         eval_protocol=f'{len(names)} held-out clips x {frames} centred frames, short side '
                       f'resized to {size}, center {size}x{size} crop, 8-bit quantized, '

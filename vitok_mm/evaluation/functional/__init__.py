@@ -1,3 +1,5 @@
+from .blockiness import blockiness
+from .colour import colour_shift
 from .fid import RunningStatistics, frechet_distance, inception_score
 from .latent import (
                      LinearProbe,
@@ -12,6 +14,7 @@ from .sharpness import high_frequency_ratio, laplacian_energy
 from .ssim import gaussian_window, ssim
 
 __all__ = ['psnr', 'ssim', 'high_frequency_ratio', 'laplacian_energy', 'gaussian_window',
+           'blockiness', 'colour_shift',
            'RunningStatistics', 'frechet_distance', 'inception_score', 'pca_basis',
            'latent_frechet_distance', 'LinearProbe', 'fit_linear_probe', 'probe_accuracy',
            'nearest_view_psnr']

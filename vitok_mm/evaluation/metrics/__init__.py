@@ -6,8 +6,8 @@ from .generation import (
                          LatentProbeMetric,
 )
 from .lpips import LPIPSMetric
-from .reconstruction import ReconstructionMetric, to_unit_range
+from .reconstruction import ReconstructionMetric, image_scores, to_unit_range
 
 __all__ = ['FIDMetric', 'FrechetMetric', 'FVDMetric', 'LPIPSMetric', 'ReconstructionMetric',
-           'to_unit_range', 'GenerationFIDMetric', 'GenerationFVDMetric', 'LatentFrechetMetric',
-           'LatentProbeMetric']
+           'image_scores', 'to_unit_range', 'GenerationFIDMetric', 'GenerationFVDMetric',
+           'LatentFrechetMetric', 'LatentProbeMetric']
