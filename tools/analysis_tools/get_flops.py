@@ -66,6 +66,8 @@ def main(argv=None) -> int:
                          'counts)'))
     else:
         rows.append(('params', f'{result.params / 1e6:.1f} M'))
+        for name, count in (result.head_params or {}).items():
+            rows.append(('  pixel head', f'{count / 1e3:.1f} k ({name})'))
     if result.training_only_params:
         rows.append(('  + discriminator', f'{result.training_only_params / 1e6:.1f} M '
                                           '(training only)'))

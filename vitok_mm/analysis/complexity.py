@@ -24,6 +24,8 @@ class Complexity:
     macs_by_module: Dict[str, int]  # top-level submodules, by class name
     training_only_params: int = 0  # e.g. a stage-2 discriminator
     fixed_params: int = 0  # values of fixed tables (DiT's sin-cos positions), not counted above
+    #: the decoder's pixel head, by its class name (part of ``params``)
+    head_params: Dict[str, int] = None
 
     @property
     def gflops(self) -> float:
@@ -95,8 +97,11 @@ def count_complexity(model: nn.Module, input_shape: Sequence[int]) -> Complexity
         macs, by_module = _count_macs(model, lambda: model.decode(model.encode(x).mode()))
     else:
         macs, by_module = _count_macs(model, lambda: model(x))
+    head = getattr(getattr(model, 'decoder', None), 'pixel_head', None)
+    heads = {type(head).__name__: sum(p.numel() for p in head.parameters())} \
+        if isinstance(head, nn.Module) else {}
     return Complexity(params=params, macs=macs, macs_by_module=by_module,
-                      training_only_params=training_only)
+                      training_only_params=training_only, head_params=heads)
 
 
 def _generator_complexity(network: nn.Module, latent_shape: Sequence[int]) -> Complexity:

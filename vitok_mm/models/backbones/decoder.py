@@ -41,7 +41,7 @@ class ViTDecoder(nn.Module):
         self.in_proj = Linear(latent_channels, width)
         self.transformer = Transformer(width, depth, num_heads, mlp_ratio,
                                        num_axes=self.num_axes, **transformer)
-        pixel_head = dict(type='PixelHead', **(pixel_head or {}))
+        pixel_head = {'type': 'PixelHead', **(pixel_head or {})}
         pixel_head.update(embed_dim=width, patch_size=patch_size, tubelet_size=tubelet_size,
                           out_channels=out_channels)
         self.pixel_head = MODELS.build(pixel_head)

@@ -9,6 +9,7 @@ from .norm import NORM_TYPES, LayerNorm, RMSNorm, build_norm, norm_config
 from .packing import PackedTokens, pack
 from .parallel_block import LayerScale, ParallelBlock
 from .patch_embed import PatchEmbed, PixelHead, token_grid
+from .pixel_heads import BorderSmoothPixelHead, ConvRefinePixelHead, OverlapPixelHead
 from .pos_embed import LearnedPositionEmbedding, sincos_position_embedding
 from .rope import RotaryEmbedding, apply_rotary, split_rotary_pairs
 from .timestep_embed import TimestepEmbedding, timestep_features
@@ -19,7 +20,8 @@ __all__ = [
     'ATTENTION_BACKENDS', 'Attention', 'multi_head_attention', 'Block', 'build_layer',
     'layer_config', 'Linear', 'MLP_TYPES', 'GatedMlp', 'GeGLU', 'Mlp', 'SwiGLU', 'build_mlp',
     'mlp_config', 'NORM_TYPES', 'LayerNorm', 'RMSNorm', 'build_norm', 'norm_config', 'PatchEmbed',
-    'PixelHead', 'token_grid', 'LearnedPositionEmbedding', 'sincos_position_embedding',
+    'PixelHead', 'OverlapPixelHead', 'ConvRefinePixelHead', 'BorderSmoothPixelHead',
+    'token_grid', 'LearnedPositionEmbedding', 'sincos_position_embedding',
     'RotaryEmbedding', 'apply_rotary', 'split_rotary_pairs', 'Transformer', 'LayerScale',
     'ParallelBlock', 'PackedTokens', 'pack',
 ]
