@@ -54,8 +54,12 @@ def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):
         same = torch.equal(value, second[key])
         assert same == (not key.startswith('decoder.')), key
     grid = Image.open(work / 'reconstructions.png')
-    # 4 photos + 3 clips; originals, stage-1 and stage-2 reconstructions
-    assert grid.size == (7 * 64 * 3, 3 * 64 * 3)
+    # 4 photos + 3 frames; originals, stage-1 and stage-2 reconstructions, then the same
+    # three rows zoomed into each image's flattest area
+    assert grid.size == (7 * 64 * 3, 6 * 64 * 3)
+    assert 'colour_shift_worst' in summary and 'blockiness' in summary
+    assert sorted(summary['per_photo']) == sorted(summary['held_out'])
+    assert len(summary['per_photo']['china.jpg']['colour_shift']) == 3
     out = result.stdout
     assert 'held-out photos' in out and 'summary:' in out and 'reconstructions:' in out
     assert '4/4 iters' in out  # the progress bar's last line

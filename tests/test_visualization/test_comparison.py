@@ -8,9 +8,11 @@ from PIL import Image
 from vitok_mm.evaluation.metrics import to_unit_range
 from vitok_mm.visualization import (
     comparison_grid,
+    flattest_window,
     heat_map,
     save_comparison_gif,
     save_image_rows,
+    zoomed_crops,
 )
 
 
@@ -80,3 +82,28 @@ def test_image_rows_equal_the_quickstart_grid_byte_for_byte(tmp_path):
 def test_image_rows_reject_bad_arguments(tmp_path, rows, zoom, match):
     with pytest.raises(ValueError, match=match):
         save_image_rows(str(tmp_path / 'x.png'), rows, zoom=zoom)
+
+
+def test_the_flattest_window_is_the_flat_area():
+    torch.manual_seed(0)
+    image = torch.rand(3, 64, 64) * 2 - 1
+    image[:, 30:52, 5:27] = 0.3  # a flat 22x22 patch of "sky"
+    top, left = flattest_window(image, 21)
+    assert 30 <= top <= 31 and 5 <= left <= 6
+
+
+def test_zoomed_crops_cut_the_same_window_from_every_row():
+    torch.manual_seed(0)
+    originals = torch.rand(2, 3, 64, 64) * 2 - 1
+    originals[0, :, 0:21, 40:61] = -0.5
+    recons = originals + 0.1
+    zoomed = zoomed_crops([originals, recons], 21, zoom=3)
+    assert [tuple(z.shape) for z in zoomed] == [(2, 3, 64, 64)] * 2
+    # Nearest-neighbour zoom: each source pixel is a 3x3 block.
+    torch.testing.assert_close(zoomed[0][0, :, :63, :63],
+                               originals[0, :, 0:21, 40:61].repeat_interleave(3, 1)
+                               .repeat_interleave(3, 2))
+    torch.testing.assert_close(zoomed[1][0, :, :63, :63], zoomed[0][0, :, :63, :63] + 0.1)
+    assert torch.all(zoomed[0][:, :, 63, :] == 1)  # the white margin
+    with pytest.raises(ValueError, match='exceeds the 64x64 images'):
+        zoomed_crops([originals], 22, zoom=3)

