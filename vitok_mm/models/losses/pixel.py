@@ -1,7 +1,8 @@
-"""Per-pixel reconstruction losses: L1, L2, Charbonnier."""
+"""Pixel reconstruction losses: L1, L2, Charbonnier, and L1 of local means (low-pass)."""
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from vitok_mm.registry import MODELS
@@ -57,3 +58,30 @@ class CharbonnierLoss(_PixelLoss):
 
     def penalty(self, diff: torch.Tensor) -> torch.Tensor:
         return torch.sqrt(diff.square() + self.eps ** 2)
+
+
+@MODELS.register_module()
+class LowPassL1Loss(_PixelLoss):
+    """L1 between the local means of prediction and target over ``kernel_size`` squares
+    (average pooling, stride ``kernel_size``; each frame of a clip alone), or with
+    ``kernel_size=None`` between each channel's mean over the whole image.
+
+    Per-pixel L1 fits medians and leaves a picture's mean colour free: a reconstruction
+    can be a level or ten off in one channel at no cost the loss sees. This term charges
+    exactly that low-frequency error. Shapes ``(N, C, [T,] H, W)`` -> scalar.
+    """
+    default_name = 'loss_lowpass'
+
+    def __init__(self, loss_weight: float = 1.0, kernel_size: Optional[int] = None,
+                 loss_name: Optional[str] = None):
+        super().__init__(loss_weight, loss_name)
+        if kernel_size is not None and kernel_size < 1:
+            raise ValueError(f'kernel_size must be positive or None, got {kernel_size}.')
+        self.kernel_size = kernel_size
+
+    def penalty(self, diff: torch.Tensor) -> torch.Tensor:
+        if diff.ndim == 5:  # (N, C, T, H, W): frames as images
+            diff = diff.transpose(1, 2).flatten(0, 1)
+        if self.kernel_size is None:
+            return diff.mean((-2, -1)).abs()
+        return F.avg_pool2d(diff, self.kernel_size, ceil_mode=True).abs()
