@@ -243,3 +243,23 @@ def test_pack_video():
 def test_pack_keeps_only_present_meta_keys():
     packed = PackInputs(meta_keys=('img_path', 'label'))(dict(img=gradient(4, 4), label=1))
     assert packed['data_samples'].metainfo == dict(label=1)
+
+
+def test_random_channel_permute_reorders_channels_only():
+    from vitok_mm.datasets.transforms import RandomChannelPermute
+    np.random.seed(0)
+    img = np.random.randint(0, 256, (8, 8, 3), dtype=np.uint8)
+    orders = set()
+    for _ in range(200):
+        out = RandomChannelPermute(prob=1.0)(dict(img=img.copy()))['img']
+        order = tuple(int(np.argmax([np.array_equal(out[..., c], img[..., k])
+                                     for k in range(3)])) for c in range(3))
+        assert sorted(order) == [0, 1, 2] and order != (0, 1, 2)
+        orders.add(order)
+    assert len(orders) == 5  # every other order is drawn
+    assert np.array_equal(RandomChannelPermute(prob=0.0)(dict(img=img.copy()))['img'], img)
+    clip = np.stack([img, img[::-1]])
+    out = RandomChannelPermute(prob=1.0)(dict(img=clip.copy()))['img']
+    assert np.array_equal(out[1], out[0][::-1])  # one order for every frame
+    with pytest.raises(ValueError, match='prob must be in'):
+        RandomChannelPermute(prob=2)
