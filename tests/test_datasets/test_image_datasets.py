@@ -482,3 +482,13 @@ def test_build_sample_folders_is_idempotent(tmp_path):
         assert f.read().endswith(b'marker')  # an existing file is kept, not copied again
     with pytest.raises(ValueError, match='held_out names unknown photos'):
         build_sample_folders(str(tmp_path / 'other'), held_out=['nope'])
+
+
+def test_weighted_mix_data_root_moves_every_dataset(two_folders, tmp_path):
+    first, second = two_folders
+    mix = WeightedMixDataset([dict(type='ImageDataset', data_root='elsewhere',
+                                   data_prefix='first'),
+                              dict(type='ImageDataset', data_prefix='second')],
+                             weights=[1, 1], data_root=str(tmp_path))
+    assert [len(d) for d in mix.datasets] == [3, 5]
+    assert mix.datasets[0].data_root == str(tmp_path)

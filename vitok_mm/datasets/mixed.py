@@ -1,5 +1,5 @@
 """A weighted mixture of datasets (the paper: ImageNet 1/8, a larger set 7/8)."""
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 from torch.utils.data import Dataset
@@ -17,6 +17,8 @@ class WeightedMixDataset(Dataset):
     Args:
         datasets: configs (or instances) of map-style datasets.
         weights: one non-negative weight per dataset, e.g. ``[1, 7]``.
+        data_root: when given, the ``data_root`` of every dataset given as a config (one
+            key moves them all, as the quick starts and sweeps do with their data folder).
 
     The draw is a function of the sample key: with ``(index, seed)`` keys from
     :class:`ResumableInfiniteSampler` the seed decides it, so mixing is repeatable
@@ -24,7 +26,8 @@ class WeightedMixDataset(Dataset):
     sum of the lengths (one nominal pass).
     """
 
-    def __init__(self, datasets: Sequence[Union[dict, Dataset]], weights: Sequence[float]):
+    def __init__(self, datasets: Sequence[Union[dict, Dataset]], weights: Sequence[float],
+                 data_root: Optional[str] = None):
         if len(datasets) != len(weights) or not datasets:
             raise ValueError(
                 f'WeightedMixDataset needs one weight per dataset; got {len(datasets)} datasets '
@@ -32,6 +35,9 @@ class WeightedMixDataset(Dataset):
         probabilities = np.asarray(weights, dtype=np.float64)
         if (probabilities < 0).any() or probabilities.sum() <= 0:
             raise ValueError(f'weights must be non-negative and not all zero, got {list(weights)}.')
+        if data_root is not None:
+            datasets = [dict(d, data_root=data_root) if isinstance(d, dict) else d
+                        for d in datasets]
         self.datasets: List[Dataset] = [
             DATASETS.build(d) if isinstance(d, dict) else d for d in datasets]
         self.probabilities = probabilities / probabilities.sum()
