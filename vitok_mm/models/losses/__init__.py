@@ -8,8 +8,8 @@ from .adversarial import (
 )
 from .kl import KLLoss
 from .lpips import LPIPSLoss
-from .pixel import CharbonnierLoss, L1Loss, L2Loss, LowPassL1Loss
+from .pixel import CharbonnierLoss, GradientL1Loss, L1Loss, L2Loss, LowPassL1Loss
 
 __all__ = ['AdversarialLoss', 'adaptive_weight', 'discriminator_loss', 'generator_loss',
            'lecam_regularizer', 'r1_penalty', 'KLLoss', 'LPIPSLoss', 'L1Loss', 'L2Loss',
-           'LowPassL1Loss', 'CharbonnierLoss']
+           'LowPassL1Loss', 'GradientL1Loss', 'CharbonnierLoss']

@@ -1,4 +1,5 @@
-"""Pixel reconstruction losses: L1, L2, Charbonnier, and L1 of local means (low-pass)."""
+"""Pixel reconstruction losses: L1, L2, Charbonnier, L1 of local means (low-pass) and of
+neighbour differences (gradients)."""
 from typing import Optional
 
 import torch
@@ -85,3 +86,25 @@ class LowPassL1Loss(_PixelLoss):
         if self.kernel_size is None:
             return diff.mean((-2, -1)).abs()
         return F.avg_pool2d(diff, self.kernel_size, ceil_mode=True).abs()
+
+
+@MODELS.register_module()
+class GradientL1Loss(_PixelLoss):
+    """L1 between the horizontal and vertical differences of neighbouring pixels of
+    prediction and target (each frame of a clip alone), the two directions summed.
+
+    Per-pixel L1 charges a reconstruction's value at each pixel; a decoder that predicts
+    each patch on its own can be right on average inside a patch and still leave a step
+    at its border, or a flat patch where the original has texture. This term charges the
+    steps and the missing texture directly. Shapes ``(N, C, [T,] H, W)`` -> scalar.
+    """
+    default_name = 'loss_gradient'
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, posterior=None) -> torch.Tensor:
+        if pred.shape != target.shape:
+            raise ValueError(f'{type(self).__name__}: prediction {tuple(pred.shape)} and target '
+                             f'{tuple(target.shape)} differ in shape.')
+        diff = pred - target
+        across_cols = (diff[..., :, 1:] - diff[..., :, :-1]).abs().mean()
+        across_rows = (diff[..., 1:, :] - diff[..., :-1, :]).abs().mean()
+        return self.loss_weight * (across_cols + across_rows)
