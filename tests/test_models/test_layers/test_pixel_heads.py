@@ -126,3 +126,13 @@ def test_the_paper_configs_keep_the_plain_head():
     x = torch.rand(1, 3, 16, 16) * 2 - 1
     with torch.no_grad():
         assert torch.equal(default.reconstruct(x), explicit.reconstruct(x))
+
+
+def test_a_sharper_window_leans_on_each_pixels_own_token():
+    """Patch 4 with overlap 1: a 6-pixel window [e, 1, 1, 1, 1, e], e = 0.5 ** power."""
+    for power, edge in ((1.0, 0.5), (2.0, 0.25), (3.0, 0.125)):
+        line = torch.tensor([edge, 1, 1, 1, 1, edge])
+        head = OverlapPixelHead(4, 4, overlap=1, window_power=power)
+        torch.testing.assert_close(head.window, torch.outer(line, line))
+    with pytest.raises(ValueError, match='window_power must be positive'):
+        OverlapPixelHead(4, 4, window_power=0)

@@ -28,13 +28,13 @@ from .linear import Linear
 from .patch_embed import PixelHead, _check_sizes
 
 
-def tent_window(size: int, overlap: int) -> torch.Tensor:
+def tent_window(size: int, overlap: int, power: float = 1.0) -> torch.Tensor:
     """``(size,)`` weights rising linearly over the first ``overlap + 1`` pixels and
-    falling over the last; two neighbours' windows sum to a constant across their
-    overlap, so blending them is a linear cross-fade."""
+    falling over the last (a linear cross-fade between neighbours), raised to ``power``:
+    above 1 each pixel leans more on its own token's prediction."""
     position = torch.arange(size, dtype=torch.float32)
     ramp = torch.minimum(position + 1, size - position) / (overlap + 1)
-    return ramp.clamp(max=1.0)
+    return ramp.clamp(max=1.0) ** power
 
 
 @MODELS.register_module()
@@ -43,13 +43,17 @@ class OverlapPixelHead(nn.Module):
     patches are blended where they overlap (tent window, normalised) and the image is
     cropped back to the grid.
 
+    ``window_power`` above 1 sharpens the cross-fade (:func:`tent_window`): with overlap
+    1 a border pixel takes its neighbour's prediction at weight 0.5 ** power.
+
     Shapes: ``tokens (N, L, D)`` and ``grid`` -> ``(N, C, H, W)`` or ``(N, C, T, H, W)``
     (the overlap is spatial; a tubelet's frames are predicted as by ``PixelHead``).
     Parameters: ``D x C (p + 2 overlap)^2 q`` weights plus biases.
     """
 
     def __init__(self, embed_dim: int, patch_size: int, tubelet_size: Optional[int] = None,
-                 out_channels: int = 3, overlap: Optional[int] = None):
+                 out_channels: int = 3, overlap: Optional[int] = None,
+                 window_power: float = 1.0):
         super().__init__()
         _check_sizes(patch_size, tubelet_size)
         overlap = patch_size // 4 if overlap is None else overlap
@@ -59,7 +63,9 @@ class OverlapPixelHead(nn.Module):
         self.out_channels, self.overlap = out_channels, overlap
         self.kernel = patch_size + 2 * overlap
         self.proj = Linear(embed_dim, out_channels * self.kernel ** 2 * (tubelet_size or 1))
-        window = tent_window(self.kernel, overlap)
+        if window_power <= 0:
+            raise ValueError(f'window_power must be positive, got {window_power}.')
+        window = tent_window(self.kernel, overlap, window_power)
         self.register_buffer('window', torch.outer(window, window), persistent=False)
 
     def forward(self, tokens: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
