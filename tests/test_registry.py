@@ -211,8 +211,16 @@ def test_stage2_config_fine_tunes_its_stage1_tokenizer_on_its_data(path):
     """Stage 2 loads stage 1's weights, so the tokenizer and the data must be stage 1's."""
     stage2 = Config.fromfile(REPO / path)
     stage1 = Config.fromfile(REPO / STAGE2[path][0])
-    tokenizer = {k: v for k, v in stage2.model.items() if k not in GAN_KEYS}
-    assert tokenizer == {k: v for k, v in stage1.model.items() if k not in GAN_KEYS}
+
+    def tokenizer(cfg):
+        # Stage 2 may change its losses and a pixel head's fixed cross-fade (a buffer
+        # that no checkpoint holds); every weight must be stage 1's.
+        model = {k: v for k, v in cfg.model.to_dict().items()
+                 if k not in GAN_KEYS and k != 'losses'}
+        model['decoder'].get('pixel_head', {}).pop('window_power', None)
+        return model
+
+    assert tokenizer(stage2) == tokenizer(stage1)
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
                 'input_shape', 'randomness'):
         assert stage2[key] == stage1[key], key

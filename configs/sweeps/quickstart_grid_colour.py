@@ -5,7 +5,7 @@
 # PSNR, SSIM, HF energy, colour shift (mean |shift| per channel in 8-bit levels, and the
 # largest) and blockiness (the patch grid's gradient ratio over the original's: 1 = none).
 #   python tools/sweep.py configs/sweeps/quickstart_grid_colour.py
-base = '../quickstart/vitok_tiny_64p.py'
+base = '../quickstart/vitok_tiny_64p_plain.py'
 
 L1_KL = [dict(type='L1Loss', loss_weight=1.0), dict(type='KLLoss', loss_weight=1e-6)]
 

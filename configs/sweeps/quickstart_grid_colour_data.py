@@ -5,7 +5,7 @@
 # as the photos) and colour augmentation (the channels permuted in half the crops), on the
 # head that cost no PSNR (ConvRefinePixelHead), plus two more head settings.
 #   python tools/sweep.py configs/sweeps/quickstart_grid_colour_data.py
-base = '../quickstart/vitok_tiny_64p.py'
+base = '../quickstart/vitok_tiny_64p_plain.py'
 data = 'data/samples'
 
 CONV = dict(type='ConvRefinePixelHead')

@@ -6,7 +6,7 @@
 # energy ratio (1 = the originals' fine detail, < 1 blur, > 1 added texture). The table it
 # measured and the recipe it led to (peak lr 5e-4): configs/quickstart/README.md.
 #   python tools/sweep.py configs/sweeps/quickstart_speckle.py
-base = '../quickstart/vitok_tiny_64p.py'
+base = '../quickstart/vitok_tiny_64p_plain.py'
 
 
 def crops(scale):

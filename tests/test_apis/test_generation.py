@@ -213,6 +213,19 @@ def test_dit_quickstart_without_the_tokenizer_names_the_command(tmp_path):
         quickstart_tokenizer(str(tmp_path))
 
 
+def test_dit_quickstart_table_reports_the_samples_grid_next_to_the_real_views():
+    from vitok_mm.apis.quickstart_dit import DitQuickstartResult, dit_results_table
+    row = dict(probe_acc=0.5, nearest_view_psnr=17.25, latent_fd=160.04)
+    summary = dict(results=dict(untrained=dict(row, blockiness=1.5),
+                                cfg_1=dict(row, blockiness=1.234),
+                                real_views=dict(row, blockiness=1.0)))
+    header, rows = dit_results_table(DitQuickstartResult(summary, '', ''))
+    assert header[-1] == 'grid'
+    assert rows == [('untrained (noise)', '0.500', '17.25', '160.0', '1.50'),
+                    ('trained, CFG 1', '0.500', '17.25', '160.0', '1.23'),
+                    ('real views (fresh)', '0.500', '17.25', '160.0', '1.00')]
+
+
 def run_tool(tool: str, *args: str, plugin_dir: Optional[Path] = None):
     paths = [str(plugin_dir)] if plugin_dir else []
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths + [str(REPO)]))

@@ -85,7 +85,7 @@ def test_stage_summary_rounds_scores_and_names_the_last_checkpoint():
     assert summary['video_frames'] == dict(psnr=24.123, ssim=0.7123, hf_energy_ratio=0.8123,
                                            colour_shift=1.23, colour_shift_worst=-3.21,
                                            blockiness=1.0512, blockiness_worst=1.1234,
-                                           count=3)
+                                           count=3, clips=['clip'])
     assert (summary['colour_shift'], summary['blockiness_worst']) == (1.23, 1.1234)
     assert summary['checkpoint'] == 'work/stage1/iter_40.pth'
     assert summary['eval_protocol'].startswith('2 held-out photos, short side resized to 64')
@@ -100,7 +100,7 @@ def test_results_table_has_a_row_per_stage_and_kind():
     assert header[0] == 'stage' and len(rows) == 4
     assert rows[0] == ('stage1', '2 held-out photos', '25.13', '0.7123', '0.812',
                        '1.23 (-3.2)', '1.05 (1.12)', '40', '1.5 min')
-    assert rows[1] == ('stage1', '3 video frames', '24.13', '0.7123', '0.812', '1.23 (-3.2)',
-                       '1.05 (1.12)', '', '')
-    assert rows[3][:3] == ('stage2', '3 video frames', '25.00')
+    assert rows[1] == ('stage1', '3 held-out video frames', '24.13', '0.7123', '0.812',
+                       '1.23 (-3.2)', '1.05 (1.12)', '', '')
+    assert rows[3][:3] == ('stage2', '3 held-out video frames', '25.00')
     assert format_table(header, rows).split('\n')[1].startswith('------  -----------------')

@@ -89,7 +89,7 @@ def write_config(folder: Path, samples: str, extra: str = '', **values) -> str:
     (folder / 'vitok_test_plugin.py').write_text(PLUGIN)
     path = folder / 'tiny.py'
     path.write_text(textwrap.dedent(f'''
-        _base_ = ['{REPO}/configs/quickstart/vitok_tiny_64p.py']
+        _base_ = ['{REPO}/configs/quickstart/vitok_tiny_64p_plain.py']
         custom_imports = dict(imports=['vitok_test_plugin'], allow_failed_imports=False)
         image_size = 32
         model = dict(encoder=dict(width=32, depth=1, num_heads=1),

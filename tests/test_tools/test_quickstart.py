@@ -35,6 +35,10 @@ def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):
     assert summary['iters'] == 4 and summary['seconds'] > 0
     assert 5 < summary['psnr'] < 60 and 0 < summary['ssim'] < 1
     assert summary['video_frames']['count'] == 24
+    # scored on the held-out clip; the other clips' frames are training images
+    assert summary['video_frames']['clips'] == ['carphone_pristine']
+    frames = sorted(p.name for p in (data / 'frames').glob('*.png'))
+    assert frames and not any(name.startswith('carphone') for name in frames)
     assert 'vgg16-397923af.pth' in summary['skipped_metrics']['LPIPSMetric']
     assert 'lpips' not in summary and 'FIDMetric' in summary['skipped_metrics']
     assert sorted(summary['held_out']) == ['chelsea.png', 'china.jpg', 'grace_hopper.jpg',

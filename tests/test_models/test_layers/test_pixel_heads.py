@@ -106,7 +106,7 @@ def test_parameter_counts(head, extra):
     assert result.head_params == {head['type']: plain + extra}
     done = subprocess.run(
         [sys.executable, 'tools/analysis_tools/get_flops.py',
-         'configs/quickstart/vitok_tiny_64p.py', '--cfg-options',
+         'configs/quickstart/vitok_tiny_64p_plain.py', '--cfg-options',
          f'model.decoder.pixel_head.type={head["type"]}'],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
