@@ -6,6 +6,9 @@
 # learning rate, the ramp, a low-pass anchor. 'l1-only' is the control: the same 300
 # iterations of the decoder without a discriminator's verdict.
 #   python tools/sweep.py configs/sweeps/quickstart_stage2.py
+# The base is today's stage 2, which took this sweep's result (its data, its head, the
+# low-pass anchor, weight 0.275, window power 2); cfg_options below pin the point every
+# change here started from: L1 + KL and stage 1's window (power 1.75).
 base = '../quickstart/vitok_tiny_64p_stage2.py'
 data = 'data/samples'
 stage1 = 'work_dirs/sweeps/quickstart_grid/points/frames+overlap1-p1.75/iter_2200.pth'
@@ -13,11 +16,6 @@ stage1 = 'work_dirs/sweeps/quickstart_grid/points/frames+overlap1-p1.75/iter_220
 L1_KL = [dict(type='L1Loss', loss_weight=1.0), dict(type='KLLoss', loss_weight=1e-6)]
 # L1 between 8x8 local means: charges the low frequencies the GAN's gradient moves
 LOWPASS = L1_KL + [dict(type='LowPassL1Loss', loss_weight=1.0, kernel_size=8)]
-PIPELINE = [dict(type='LoadImage'), dict(type='RandomResizedCrop', size=64, scale=(0.05, 1.0)),
-            dict(type='RandomFlip', prob=0.5, direction='horizontal'), dict(type='PackInputs')]
-FRAMES = dict(_delete_=True, type='WeightedMixDataset', weights=[1, 1], data_root=data,
-              datasets=[dict(type='ImageDataset', data_prefix=prefix, cache_images=True,
-                             pipeline=PIPELINE) for prefix in ('train', 'frames')])
 
 points = [
     {'tag': 'gan0.5', 'model.adversarial_loss.loss_weight': 0.5},
@@ -62,8 +60,8 @@ points = [
 ]
 cfg_options = {
     'load_from': stage1,
-    'model.decoder.pixel_head': dict(type='OverlapPixelHead', overlap=1, window_power=1.75),
-    'train_dataloader.dataset': FRAMES,
+    'model.losses': L1_KL,
+    'model.decoder.pixel_head.window_power': 1.75,
     'test_evaluator.metrics': ['psnr', 'ssim', 'hf_energy_ratio', 'colour_shift',
                                'colour_shift_max', 'blockiness'],
     'test_evaluator.patch_size': 8,
