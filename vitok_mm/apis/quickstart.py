@@ -24,6 +24,7 @@ import os.path as osp
 import shutil
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -83,9 +84,9 @@ def video_frame_views(cfg: Config, model: nn.Module, clips: Sequence[str] = (),
     pipeline = Compose(cfg.test_dataloader.dataset.pipeline)
     names, views = [], []
     chosen = bundled_clips(clips)
+    per_clip = frames // len(chosen)
     for name, path in chosen.items():
         reader = decord.VideoReader(path, num_threads=1)
-        per_clip = frames // len(chosen)
         for index in np.linspace(0, len(reader) - 1, per_clip).round().astype(int):
             frame = reader[int(index)].asnumpy()
             views.append(pipeline(dict(img=frame, img_path=f'{path}#{index}'))['inputs'])
@@ -160,7 +161,7 @@ def evaluate(cfg: Config, model: nn.Module, with_lpips: bool) -> dict:
     :data:`~vitok_mm.apis.samples.HELD_OUT_CLIPS`' frames (the other clips' frames are
     training images): ``{'photos'|'frames': dict(names, pixels, scores, recons)}``."""
     results = {}
-    held_out_frames = lambda cfg, model: video_frame_views(cfg, model, HELD_OUT_CLIPS)  # noqa
+    held_out_frames = partial(video_frame_views, clips=HELD_OUT_CLIPS)
     for kind, views in (('photos', held_out_views), ('frames', held_out_frames)):
         names, pixels = views(cfg, model)
         scores, recons, images = score(model, pixels, with_lpips)
