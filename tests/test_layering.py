@@ -1,4 +1,5 @@
-"""Dependencies point down: utils, feature_networks -> models -> evaluation / engine -> apis.
+"""Dependencies point down: utils, feature_networks -> models -> evaluation / engine ->
+analysis -> apis (the user's API) -> workflows (runs) -> cli (the command line).
 
 Each package is imported alone in a fresh interpreter and must not pull in a layer above
 it (or beside it: a metric never imports a model, a model never imports the engine).
@@ -13,16 +14,21 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ('utils', 'feature_networks', 'datasets', 'models', 'evaluation', 'engine',
-          'visualization', 'analysis', 'apis')
+          'visualization', 'analysis', 'apis', 'workflows', 'cli')
 
 #: package -> the vitok_mm packages it must not import.
 FORBIDDEN = {
     'utils': set(LAYERS) - {'utils'},
     'feature_networks': set(LAYERS) - {'utils', 'feature_networks'},
-    'models': {'engine', 'evaluation', 'datasets', 'apis', 'analysis', 'visualization'},
-    'evaluation': {'models', 'engine', 'apis', 'analysis'},
-    'engine': {'apis', 'analysis', 'evaluation'},
-    'datasets': {'models', 'engine', 'evaluation', 'apis', 'analysis'},
+    'models': {'engine', 'evaluation', 'datasets', 'apis', 'analysis', 'visualization',
+               'workflows', 'cli'},
+    'evaluation': {'models', 'engine', 'apis', 'analysis', 'workflows', 'cli'},
+    'engine': {'apis', 'analysis', 'evaluation', 'workflows', 'cli'},
+    'datasets': {'models', 'engine', 'evaluation', 'apis', 'analysis', 'workflows', 'cli'},
+    'analysis': {'apis', 'workflows', 'cli'},
+    # What a user imports never pulls in the runs or the command line.
+    'apis': {'workflows', 'cli'},
+    'workflows': {'cli'},
 }
 
 

@@ -6,7 +6,7 @@ The same as `vitok-mm encode`, for a checkout without the console script.
 """
 import sys
 
-from vitok_mm.apis.cli import main, run_tool
+from vitok_mm.cli import main, run_tool
 
 if __name__ == '__main__':
     run_tool(lambda: main(['encode'] + sys.argv[1:]))

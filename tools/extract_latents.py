@@ -15,9 +15,9 @@ import os
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis import extract_latents
-from vitok_mm.apis.cli import add_debug_argument, positive_int, run_tool
-from vitok_mm.apis.latents import DTYPES, SPLITS, STORES
+from vitok_mm.cli import add_debug_argument, positive_int, run_tool
+from vitok_mm.workflows import extract_latents
+from vitok_mm.workflows.latents import DTYPES, SPLITS, STORES
 
 
 def parse_args(argv=None) -> argparse.Namespace:

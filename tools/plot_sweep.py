@@ -8,7 +8,7 @@ against E with a second-order fit; PNG and PDF (vitok_mm/visualization/sweep_plo
 """
 import argparse
 
-from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.cli import add_debug_argument, run_tool
 from vitok_mm.visualization.sweep_plots import plot_sweep
 
 

@@ -21,9 +21,9 @@ import argparse
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis import results_table, run_quickstart
-from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.cli import add_debug_argument, run_tool
 from vitok_mm.utils.table import format_table
+from vitok_mm.workflows import results_table, run_quickstart
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -14,9 +14,9 @@ import argparse
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis.cli import add_debug_argument, run_tool
-from vitok_mm.apis.quickstart_dit import dit_results_table, run_dit_quickstart
+from vitok_mm.cli import add_debug_argument, run_tool
 from vitok_mm.utils.table import format_table
+from vitok_mm.workflows.quickstart_dit import dit_results_table, run_dit_quickstart
 
 
 def parse_args(argv=None) -> argparse.Namespace:

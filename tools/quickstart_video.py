@@ -17,8 +17,8 @@ import argparse
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis import run_video_quickstart
-from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.cli import add_debug_argument, run_tool
+from vitok_mm.workflows import run_video_quickstart
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -16,7 +16,7 @@ from mmengine.config import DictAction
 from PIL import Image
 
 from vitok_mm.apis import build_inference_model, load_inference_config, reconstruct_images
-from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.cli import add_debug_argument, run_tool
 from vitok_mm.evaluation.functional import psnr
 from vitok_mm.evaluation.metrics import to_unit_range
 

@@ -20,9 +20,9 @@ import json
 import os
 import os.path as osp
 
-from vitok_mm.apis.cli import add_debug_argument, run_tool
-from vitok_mm.apis.generation import WEIGHTS, sample_to_folder
+from vitok_mm.cli import add_debug_argument, run_tool
 from vitok_mm.utils.table import format_rows
+from vitok_mm.workflows.sampling import WEIGHTS, sample_to_folder
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     if 'npz' in summary:
         rows.append(('npz', summary['npz']))
     if args.reference:
-        from vitok_mm.apis.scoring import score_samples
+        from vitok_mm.workflows.scoring import score_samples
         scores = score_samples(summary['npz'], args.reference,
                                inception_weights=args.inception_weights)
         with open(osp.join(args.out, 'scores.json'), 'w') as f:

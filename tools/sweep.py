@@ -7,15 +7,15 @@
 Finished points are skipped and unfinished ones resume; a failed point is recorded with
 its error and the sweep goes on (exit code 1 at the end). SIGTERM or SIGUSR1 saves the
 running point's checkpoint and stops the sweep (exit code 75); a rerun resumes there.
-See vitok_mm/apis/sweep.py.
+See vitok_mm/workflows/sweep.py.
 """
 import argparse
 import sys
 
-from vitok_mm.apis.cli import add_debug_argument, run_tool
-from vitok_mm.apis.sweep import load_sweep, run_sweep
+from vitok_mm.cli import add_debug_argument, run_tool
 from vitok_mm.engine import PREEMPTED_EXIT_CODE, PreemptedError
 from vitok_mm.utils.table import format_table
+from vitok_mm.workflows.sweep import load_sweep, run_sweep
 
 
 def parse_args(argv=None) -> argparse.Namespace:

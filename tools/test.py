@@ -16,17 +16,17 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis import (
+from vitok_mm.cli import add_debug_argument, run_tool
+from vitok_mm.engine import is_complete_checkpoint
+from vitok_mm.utils import CheckpointError
+from vitok_mm.workflows import (
     build_runner,
     collect_test_results,
     configure_test_sets,
     load_config,
     save_test_results,
 )
-from vitok_mm.apis.cli import add_debug_argument, run_tool
-from vitok_mm.apis.testing import format_test_results
-from vitok_mm.engine import is_complete_checkpoint
-from vitok_mm.utils import CheckpointError
+from vitok_mm.workflows.testing import format_test_results
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -13,9 +13,9 @@ import sys
 
 from mmengine.config import DictAction
 
-from vitok_mm.apis import build_runner, load_config
-from vitok_mm.apis.cli import USER_ERRORS, add_debug_argument, run_tool
+from vitok_mm.cli import USER_ERRORS, add_debug_argument, run_tool
 from vitok_mm.engine import PREEMPTED_EXIT_CODE, PreemptedError
+from vitok_mm.workflows import build_runner, load_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -11,8 +11,8 @@ from PIL import Image
 
 from tests.test_apis.test_inference import MICRO_CHECKPOINT, MICRO_CONFIG
 from vitok_mm.apis import Tokenizer
-from vitok_mm.apis.cli import main
-from vitok_mm.apis.samples import build_sample_folders
+from vitok_mm.cli import main
+from vitok_mm.workflows.samples import build_sample_folders
 
 
 def test_reconstruct_a_folder_with_a_corrupt_file(tmp_path, capsys):
@@ -53,8 +53,8 @@ def test_console_script_lists_the_model_index():
     result = subprocess.run([str(script), 'list', 'tiny'], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ['vitok-tiny-64p', 'vitok-tiny-64p-stage2',
-                                     'vitok-tiny-video']
+    assert result.stdout.split() == ['vitok-dit-tiny-64p', 'vitok-tiny-64p',
+                                     'vitok-tiny-64p-stage2', 'vitok-tiny-video']
     bad = subprocess.run([str(script), 'reconstruct', 'vitok-nope', 'x.png', '--out', 'o'],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1

@@ -1,4 +1,4 @@
-"""vitok_mm.apis.export on the micro fixture (patch 4, traced at 16x16, batch 2) and a tiny
+"""vitok_mm.workflows.export on the micro fixture (patch 4, traced at 16x16, batch 2) and a tiny
 video tokenizer: each exported encoder and decoder equals the PyTorch model at sizes and
 batch sizes it was not traced with, export.json says how to feed them, and bad requests
 (unknown format, missing package, a size off the patch grid) are refused by name."""
@@ -16,7 +16,8 @@ from mmengine.config import Config
 from tests.conftest import tiny_vitok_config
 from tests.test_apis.test_inference import MICRO_CHECKPOINT, MICRO_CONFIG
 from vitok_mm.apis import build_inference_model, load_inference_config
-from vitok_mm.apis.export import (
+from vitok_mm.models.layers import Linear, Transformer, sincos_position_embedding
+from vitok_mm.workflows.export import (
     DEFAULT_ATOL,
     DEFAULT_RTOL,
     ExportCheckError,
@@ -25,7 +26,6 @@ from vitok_mm.apis.export import (
     export_copy,
     export_tokenizer,
 )
-from vitok_mm.models.layers import Linear, Transformer, sincos_position_embedding
 
 
 def close(got: torch.Tensor, expected: torch.Tensor) -> None:
@@ -231,7 +231,7 @@ def test_a_difference_beyond_the_tolerance_names_file_difference_and_tolerance()
 
 
 def test_the_export_command_prints_files_sizes_and_differences(tmp_path, capsys):
-    from vitok_mm.apis.cli import build_parser, main
+    from vitok_mm.cli import build_parser, main
     assert main(['export', MICRO_CONFIG, '--format', 'torchscript', '--out', str(tmp_path),
                  '--size', '8', '12']) == 0
     captured = capsys.readouterr()

@@ -16,12 +16,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from vitok_mm.apis import build_runner, extract_latents, load_config
-from vitok_mm.apis.generation import load_generator, sample_to_folder
-from vitok_mm.apis.quickstart_dit import quickstart_tokenizer
-from vitok_mm.apis.samples import build_sample_folders
+from vitok_mm.apis.generation import load_generator
 from vitok_mm.models.builder import build_model
 from vitok_mm.utils.samples_npz import read_samples_npz
+from vitok_mm.workflows import build_runner, extract_latents, load_config
+from vitok_mm.workflows.quickstart_dit import quickstart_tokenizer
+from vitok_mm.workflows.samples import build_sample_folders
+from vitok_mm.workflows.sampling import sample_to_folder
 
 REPO = Path(__file__).resolve().parents[2]
 TOKENIZER = str(REPO / 'tests/data/micro_vitok.py')
@@ -214,7 +215,7 @@ def test_dit_quickstart_without_the_tokenizer_names_the_command(tmp_path):
 
 
 def test_dit_quickstart_table_reports_the_samples_grid_next_to_the_real_views():
-    from vitok_mm.apis.quickstart_dit import DitQuickstartResult, dit_results_table
+    from vitok_mm.workflows.quickstart_dit import DitQuickstartResult, dit_results_table
     row = dict(probe_acc=0.5, nearest_view_psnr=17.25, latent_fd=160.04)
     summary = dict(results=dict(untrained=dict(row, blockiness=1.5),
                                 cfg_1=dict(row, blockiness=1.234),

@@ -186,7 +186,7 @@ def test_the_cli_answers_a_refused_download_in_one_line(released, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     code = ('import sys; from vitok_mm.apis import model_index as index; '
             f'index.index_root = lambda: {str(tmp_path / "index")!r}; '
-            'from vitok_mm.apis.cli import console_main; '
+            'from vitok_mm.cli import console_main; '
             f"sys.argv = ['vitok-mm', 'reconstruct', {NAME!r}, 'x.png', '--out', 'o']; "
             'console_main()')
     done = subprocess.run([sys.executable, '-c', code], env=env, cwd=tmp_path,

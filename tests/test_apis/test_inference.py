@@ -10,9 +10,9 @@ from vitok_mm.apis import (
     load_view,
     reconstruct_images,
 )
-from vitok_mm.apis.samples import bundled_photos
 from vitok_mm.datasets import CorruptSampleError
 from vitok_mm.utils import CheckpointError, load_checkpoint, state_dict_of
+from vitok_mm.workflows.samples import bundled_photos
 
 DATA = Path(__file__).resolve().parents[1] / 'data'
 MICRO_CONFIG = str(DATA / 'micro_vitok.py')

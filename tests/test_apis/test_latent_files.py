@@ -13,9 +13,9 @@ from PIL import Image
 
 from tests.test_apis.test_inference import MICRO_CHECKPOINT, MICRO_CONFIG
 from vitok_mm.apis import Tokenizer
-from vitok_mm.apis.cli import main
-from vitok_mm.apis.latent_files import load_latent
 from vitok_mm.apis.video_io import read_video, write_video
+from vitok_mm.cli import main
+from vitok_mm.cli.latent_files import load_latent
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,13 +15,14 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from vitok_mm.apis import build_inference_model, extract_latents
-from vitok_mm.apis.samples import build_sample_folders
+from vitok_mm.apis import build_inference_model
 from vitok_mm.datasets import LatentDataset
 from vitok_mm.datasets.seeding import sample_seed
 from vitok_mm.models import LatentPreprocessor
 from vitok_mm.registry import DATASETS
 from vitok_mm.utils import load_checkpoint
+from vitok_mm.workflows import extract_latents
+from vitok_mm.workflows.samples import build_sample_folders
 
 REPO = Path(__file__).resolve().parents[2]
 TOKENIZER = str(REPO / 'tests/data/micro_vitok.py')

@@ -20,7 +20,7 @@ def test_every_tokenizer_config_has_one_entry_with_its_runs_checkpoint():
     models = model_index()
     assert Path(REPO_ROOT) == REPO
     by_config = {osp.relpath(e.config, REPO_ROOT): e for e in models.values()}
-    configs = sorted(str(p.relative_to(REPO)) for folder in ('vitok', 'vitok_video')
+    configs = sorted(str(p.relative_to(REPO)) for folder in ('vitok', 'vitok_video', 'dit')
                      for p in (REPO / 'configs' / folder).glob('*.py'))
     assert configs and set(configs) <= set(by_config)
     for config in configs:
@@ -32,8 +32,8 @@ def test_every_tokenizer_config_has_one_entry_with_its_runs_checkpoint():
         assert osp.isfile(entry.config), entry.name
     assert {'vitok-s-b_16_256p', 'vitok-video-s-b_4x8_128p_16f',
             'vitok-tiny-64p'} <= set(list_models())
-    assert list_models('tiny') == ['vitok-tiny-64p', 'vitok-tiny-64p-stage2',
-                                   'vitok-tiny-video']
+    assert list_models('tiny') == ['vitok-dit-tiny-64p', 'vitok-tiny-64p',
+                                   'vitok-tiny-64p-stage2', 'vitok-tiny-video']
 
 
 def test_an_unknown_name_suggests_the_close_ones():

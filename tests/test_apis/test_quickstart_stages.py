@@ -1,4 +1,4 @@
-"""Pieces of vitok_mm.apis.quickstart(_video) that run without training (the whole quick
+"""Pieces of vitok_mm.workflows.quickstart(_video) that run without training (the whole quick
 starts run in tests/test_tools/test_quickstart*.py)."""
 from types import SimpleNamespace
 
@@ -6,10 +6,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from vitok_mm.apis import QuickstartResult, results_table
-from vitok_mm.apis.quickstart import data_root_options, score, stage_summary
-from vitok_mm.apis.quickstart_video import frames_of
 from vitok_mm.utils.table import format_table
+from vitok_mm.workflows import QuickstartResult, results_table
+from vitok_mm.workflows.quickstart import data_root_options, score, stage_summary
+from vitok_mm.workflows.quickstart_video import frames_of
 
 
 def test_data_root_options_point_every_split_at_the_data_and_let_options_win():

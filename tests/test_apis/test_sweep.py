@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from vitok_mm.apis.sweep import (
+from vitok_mm.visualization.sweep_plots import plot_sweep, spearman
+from vitok_mm.workflows.sweep import (
     Sweep,
     axis_options,
     expand_points,
@@ -24,7 +25,6 @@ from vitok_mm.apis.sweep import (
     submit_slurm,
     write_point_config,
 )
-from vitok_mm.visualization.sweep_plots import plot_sweep, spearman
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = REPO / 'configs/quickstart/vitok_tiny_64p.py'
@@ -237,8 +237,8 @@ def test_the_tools_answer_in_one_line(tmp_path):
 def test_the_shipped_sweeps_describe_the_papers_grids(tmp_path, path, points, e_range):
     """Each shipped sweep's points build (on the meta device) with the E the paper's grid
     spans; nothing is trained."""
-    from vitok_mm.apis.sweep import describe
     from vitok_mm.utils import register_all_modules
+    from vitok_mm.workflows.sweep import describe
     register_all_modules()
     sweep = load_sweep(str(REPO / path), work_dir=str(tmp_path))
     assert len(sweep.points) == points

@@ -9,7 +9,6 @@ import pytest
 import torch
 from PIL import Image
 
-from vitok_mm.apis.samples import HELD_OUT_PHOTOS, build_sample_folders, bundled_photos
 from vitok_mm.datasets import (
     COCOImages,
     CorruptSampleError,
@@ -23,6 +22,7 @@ from vitok_mm.datasets import (
 )
 from vitok_mm.datasets import samplers as samplers_module
 from vitok_mm.datasets.seeding import sample_seed
+from vitok_mm.workflows.samples import HELD_OUT_PHOTOS, build_sample_folders, bundled_photos
 
 PACK = [dict(type='LoadImage'), dict(type='PackInputs')]
 AUGMENT = [dict(type='LoadImage'),

@@ -227,7 +227,7 @@ def test_images_join_video_batches_as_still_clips(ucf, tmp_path):
 
 
 def test_sample_tree_rebuilt_with_other_settings_leaves_no_stale_clips(tmp_path):
-    from vitok_mm.apis.samples import build_video_sample_folders
+    from vitok_mm.workflows.samples import build_video_sample_folders
     first = build_video_sample_folders(str(tmp_path), segment_frames=40, short_side=32)
     assert len(first['train']) == 5 + 2 + 2 and len(first['test']) == 3  # 250, 120, 132 frames
     second = build_video_sample_folders(str(tmp_path), segment_frames=60, short_side=32)
@@ -238,8 +238,8 @@ def test_sample_tree_rebuilt_with_other_settings_leaves_no_stale_clips(tmp_path)
 
 
 def test_frames_of_the_clips_not_held_out_become_training_images(tmp_path):
-    from vitok_mm.apis.samples import HELD_OUT_CLIPS, build_frame_folder
     from vitok_mm.datasets import ImageDataset
+    from vitok_mm.workflows.samples import HELD_OUT_CLIPS, build_frame_folder
     folder = build_frame_folder(str(tmp_path), per_clip=4)
     names = sorted(os.listdir(folder))
     images = [n for n in names if n.endswith('.png')]

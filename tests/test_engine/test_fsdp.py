@@ -10,9 +10,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from vitok_mm.apis.samples import build_sample_folders
 from vitok_mm.registry import MODELS
 from vitok_mm.utils import load_checkpoint, load_weights, register_all_modules
+from vitok_mm.workflows.samples import build_sample_folders
 
 REPO = Path(__file__).resolve().parents[2]
 FSDP_CONFIG = REPO / 'configs/vitok/s-l_16_256p_fsdp.py'

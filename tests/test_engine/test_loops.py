@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from mmengine.hooks import Hook
 
-from vitok_mm.apis import build_runner, load_config
-from vitok_mm.apis.samples import build_sample_folders
 from vitok_mm.registry import HOOKS
+from vitok_mm.workflows import build_runner, load_config
+from vitok_mm.workflows.samples import build_sample_folders
 
 REPO = Path(__file__).resolve().parents[2]
 

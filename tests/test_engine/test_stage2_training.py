@@ -99,7 +99,7 @@ def test_stage2_loads_stage1_reporting_only_discriminator_keys_and_resumes(tmp_p
 
 
 def test_amp_flag_sets_bf16_on_both_parts():
-    from vitok_mm.apis import load_config
+    from vitok_mm.workflows import load_config
     cfg = load_config(str(REPO / 'configs/vitok/s-b_16_256p_stage2.py'), amp=True)
     for part in ('generator', 'discriminator'):
         assert cfg.optim_wrapper[part]['dtype'] == 'bfloat16'

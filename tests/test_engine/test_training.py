@@ -13,10 +13,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from vitok_mm.apis import build_runner, load_config
-from vitok_mm.apis.samples import build_sample_folders
 from vitok_mm.engine import CheckpointHook, find_resume_checkpoint, global_batch_size
 from vitok_mm.utils import load_checkpoint
+from vitok_mm.workflows import build_runner, load_config
+from vitok_mm.workflows.samples import build_sample_folders
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN = str(REPO / 'tools' / 'train.py')

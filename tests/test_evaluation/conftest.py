@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from vitok_mm.apis.samples import bundled_photos
 from vitok_mm.datasets.transforms import LoadImage, ResizeShortSide
+from vitok_mm.workflows.samples import bundled_photos
 
 SIZE = 64
 

@@ -1,4 +1,5 @@
-"""Scoring two folders of images (vitok_mm.apis.scoring, tools/analysis_tools/eval_pairs.py)."""
+"""Scoring two folders of images (vitok_mm.workflows.scoring and
+tools/analysis_tools/eval_pairs.py)."""
 import json
 import os
 import subprocess
@@ -9,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from vitok_mm.apis import SCORE_KEYS, load_pairs, pair_files, score_folders
 from vitok_mm.evaluation.functional import psnr, ssim
+from vitok_mm.workflows import SCORE_KEYS, load_pairs, pair_files, score_folders
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from vitok_mm.apis.samples import bundled_clips
 from vitok_mm.evaluation import FVDMetric
 from vitok_mm.feature_networks import InceptionI3d, build_i3d
+from vitok_mm.workflows.samples import bundled_clips
 
 
 class StyleGANVDetector(nn.Module):

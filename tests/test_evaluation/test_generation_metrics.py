@@ -5,7 +5,6 @@ import pytest
 import scipy.linalg
 import torch
 
-from vitok_mm.apis import score_samples
 from vitok_mm.evaluation import (
     GenerationFIDMetric,
     GenerationFVDMetric,
@@ -17,6 +16,7 @@ from vitok_mm.evaluation.functional import RunningStatistics, frechet_distance, 
 from vitok_mm.evaluation.metrics import generation
 from vitok_mm.feature_networks import build_inception
 from vitok_mm.utils.samples_npz import write_samples_npz
+from vitok_mm.workflows import score_samples
 
 GENERATED = 10  # the fewest the IS's 10 splits take
 REFERENCE = 14  # reference photos: not as many as the samples

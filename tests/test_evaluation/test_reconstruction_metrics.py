@@ -3,11 +3,11 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from vitok_mm.apis.samples import bundled_photos
 from vitok_mm.datasets.transforms import LoadImage, ResizeShortSide
 from vitok_mm.evaluation import ReconstructionMetric
 from vitok_mm.evaluation.functional import psnr, ssim
 from vitok_mm.evaluation.metrics import to_unit_range
+from vitok_mm.workflows.samples import bundled_photos
 
 
 def _real_pairs(size=48):

@@ -71,7 +71,7 @@ def test_quickstart_writes_summary_reconstructions_and_checkpoints(tmp_path):
 
 
 def test_reconstruct_tool_writes_a_grid_and_names_unreadable_files(tmp_path):
-    from vitok_mm.apis.samples import bundled_photos
+    from vitok_mm.workflows.samples import bundled_photos
     photo = bundled_photos(['coffee'])['coffee']
     out = tmp_path / 'grid.png'
     command = [sys.executable, str(REPO / 'tools/reconstruct.py'),

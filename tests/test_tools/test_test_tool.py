@@ -6,7 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from vitok_mm.apis.samples import build_sample_folders
+from vitok_mm.workflows.samples import build_sample_folders
 
 REPO = Path(__file__).resolve().parents[2]
 

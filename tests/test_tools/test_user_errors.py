@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from vitok_mm.apis.samples import build_sample_folders
+from vitok_mm.workflows.samples import build_sample_folders
 
 REPO = Path(__file__).resolve().parents[2]
 MICRO_CONFIG = REPO / 'tests/data/micro_vitok.py'

@@ -63,7 +63,7 @@ from vitok_mm.analysis import (
 )
 from vitok_mm.analysis.benchmark import EFFICIENCY_TARGET, OTHER_LOAD_LIMIT, PROFILE_ROWS
 from vitok_mm.apis import load_inference_config
-from vitok_mm.apis.cli import add_debug_argument, non_negative_int, positive_int, run_tool
+from vitok_mm.cli import add_debug_argument, non_negative_int, positive_int, run_tool
 from vitok_mm.utils.table import format_rows, format_table
 
 

@@ -24,7 +24,7 @@ import torch
 from vitok_mm.analysis import device_name, memory_method, select_device, set_threads
 from vitok_mm.analysis.tokenizer_api import benchmark_tokenizer_api
 from vitok_mm.apis import Tokenizer
-from vitok_mm.apis.cli import add_debug_argument, non_negative_int, positive_int, run_tool
+from vitok_mm.cli import add_debug_argument, non_negative_int, positive_int, run_tool
 from vitok_mm.utils.table import format_rows, format_table
 
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))  # the tests' loopback server stands in for the Hu
 
 from tests.loopback import LoopbackServer  # noqa: E402
 from vitok_mm.analysis.loading import GIB, measure_load, write_random_release  # noqa: E402
-from vitok_mm.apis.cli import add_debug_argument, run_tool  # noqa: E402
+from vitok_mm.cli import add_debug_argument, run_tool  # noqa: E402
 from vitok_mm.models.vitok_v2 import RELEASE_FILES, V2_RELEASES  # noqa: E402
 from vitok_mm.utils.table import format_table  # noqa: E402
 
@@ -57,8 +57,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def measure_here(args) -> int:
     """The child: load, reconstruct, print the figures as one JSON line."""
     from vitok_mm.apis import Tokenizer
-    from vitok_mm.apis.samples import bundled_photos
     from vitok_mm.datasets.transforms import LoadImage
+    from vitok_mm.workflows.samples import bundled_photos
     photo = LoadImage().transform(dict(img_path=next(iter(bundled_photos().values()))))['img']
     pixels = torch.from_numpy(photo[:args.size, :args.size].copy()).permute(2, 0, 1)
     pixels = pixels.float() / 127.5 - 1

@@ -18,10 +18,10 @@ import sys
 
 import torch
 
-from vitok_mm.apis import SCORE_KEYS, score_folders
-from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.cli import add_debug_argument, run_tool
 from vitok_mm.feature_networks import INCEPTION_FILE, VGG16_FILE
 from vitok_mm.utils.table import format_table
+from vitok_mm.workflows import SCORE_KEYS, score_folders
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -20,7 +20,7 @@ from mmengine.config import DictAction
 
 from vitok_mm.analysis import build_on_meta, count_complexity, input_shape_of
 from vitok_mm.apis import load_inference_config
-from vitok_mm.apis.cli import add_debug_argument, run_tool
+from vitok_mm.cli import add_debug_argument, run_tool
 from vitok_mm.utils.table import format_rows
 
 

@@ -18,8 +18,8 @@ import os.path as osp
 
 import torch
 
-from vitok_mm.apis.cli import add_debug_argument, run_tool
 from vitok_mm.apis.convert_vitok_v2 import convert_v2
+from vitok_mm.cli import add_debug_argument, run_tool
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -5,7 +5,10 @@ Each entry names a config and its weights (``Weights``), in one of three forms:
 - ``hf://ORG/REPO[@REVISION]``: a Hugging Face Hub repository, downloaded into the
   Hugging Face cache. ``Weights Format: vitok-v2`` marks a ViTok-v2 release (its
   ``encoder.safetensors`` and ``decoder.safetensors``, converted once and cached);
-  without it the repository is a folder written by ``Tokenizer.save_pretrained``.
+  ``Weights Format: diffusers`` a diffusers model folder (``config.json`` and
+  ``diffusion_pytorch_model.safetensors``, in ``Subfolder`` when given: another
+  library's VAE, a baseline); without either the repository is a folder written by
+  ``Tokenizer.save_pretrained``.
 - ``https://...``: a file downloaded into the torch hub cache, checked against the
   SHA-256 prefix its name carries (``name-<hex>.pth``).
 - a path relative to the repository (where ``tools/train.py`` writes the checkpoint;
@@ -30,7 +33,7 @@ REPO_ROOT = osp.dirname(PACKAGE_ROOT)
 #: Where a wheel carries configs/ (see setup.py).
 INSTALLED_ROOT = osp.join(PACKAGE_ROOT, '.mim')
 #: ``Weights Format`` values and what they mean.
-WEIGHT_FORMATS = ('vitok_mm', 'vitok-v2')
+WEIGHT_FORMATS = ('vitok_mm', 'vitok-v2', 'diffusers')
 
 
 def in_clone() -> bool:
@@ -70,9 +73,12 @@ class ModelEntry:
     weights_format: str = 'vitok_mm'
     #: The v2 variant of a ``vitok-v2`` release (``350M-f16x16``).
     variant: Optional[str] = None
+    #: The folder of a ``diffusers`` model inside its Hub repository (``vae``).
+    subfolder: Optional[str] = None
 
     def checkpoint(self, dtype=None, progress: bool = True, **hub) -> str:
-        """The local weights file of this model, downloaded (and converted) when needed.
+        """The local weights file of this model, downloaded (and converted) when needed
+        (for ``diffusers`` weights, the local diffusers folder).
 
         Args:
             dtype: the dtype a converted release is cached in (default float32).
@@ -97,6 +103,16 @@ class ModelEntry:
                 from .convert_vitok_v2 import fetch_v2_release
                 return fetch_v2_release(repo_id, self.variant, dtype=dtype or torch.float32,
                                         **hub)
+            if self.weights_format == 'diffusers':
+                from vitok_mm.models.tokenizers.diffusers_vae import (
+                    DIFFUSERS_CONFIG,
+                    DIFFUSERS_WEIGHTS,
+                )
+                from vitok_mm.utils.hub import hub_files
+                prefix = f'{self.subfolder}/' if self.subfolder else ''
+                paths = hub_files(repo_id, [prefix + DIFFUSERS_CONFIG,
+                                            prefix + DIFFUSERS_WEIGHTS], **hub)
+                return osp.dirname(paths[0])  # the folder: diffusers reads it
             from .pretrained import hub_folder
             return osp.join(hub_folder(repo_id, **hub), 'model.safetensors')
         if '://' in self.weights:
@@ -139,7 +155,8 @@ def _read(metafile: str, root: str, weights_root: str) -> List[ModelEntry]:
                              'its Variant (e.g. 350M-f16x16).')
         entries.append(ModelEntry(model['Name'], osp.join(root, model['Config']),
                                   weights, metafile, model.get('Converted From'),
-                                  weights_format, model.get('Variant')))
+                                  weights_format, model.get('Variant'),
+                                  model.get('Subfolder')))
     return entries
 
 

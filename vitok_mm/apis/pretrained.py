@@ -44,25 +44,32 @@ def hub_folder(repo_id: str, revision: Optional[str] = None, what: Optional[str]
     return osp.dirname(paths[0])
 
 
-def read_folder(folder: str) -> Tuple[Config, str, dict]:
-    """``(config, weights file, info)`` of a saved tokenizer.
+def read_folder(folder: str, kind: str = 'tokenizer') -> Tuple[Config, str, dict]:
+    """``(config, weights file, info)`` of a saved tokenizer (or, ``kind='generator'``, a
+    saved generator: :meth:`vitok_mm.apis.Generator.save_pretrained`).
 
     Raises:
         FileNotFoundError: a file of the format is missing (naming it).
-        ValueError: ``vitok.json`` is not readable JSON.
+        ValueError: ``vitok.json`` is not readable JSON, or the folder holds the other
+            kind of model (naming the class that loads it).
     """
     missing = [f for f in REQUIRED_FILES if not osp.isfile(osp.join(folder, f))]
     if missing:
         raise FileNotFoundError(
-            f'{folder} has no {", ".join(missing)}: a saved tokenizer folder holds '
-            f'{", ".join(REQUIRED_FILES)} (written by Tokenizer.save_pretrained or '
-            '`vitok-mm save-pretrained`).')
+            f'{folder} has no {", ".join(missing)}: a saved {kind} folder holds '
+            f'{", ".join(REQUIRED_FILES)} (written by {kind.capitalize()}.save_pretrained'
+            f'{" or `vitok-mm save-pretrained`" if kind == "tokenizer" else ""}).')
     info_path = osp.join(folder, INFO_FILE)
     try:
         with open(info_path) as f:
             info = json.load(f)
     except json.JSONDecodeError as error:
         raise ValueError(f'{info_path} is not readable JSON ({error}).') from None
+    saved = info.get('kind', 'tokenizer')
+    if saved != kind:
+        loader = 'Generator' if saved == 'generator' else 'Tokenizer'
+        raise ValueError(f'{folder} holds a saved {saved}, not a {kind}: load it with '
+                         f'vitok_mm.apis.{loader}.from_pretrained.')
     from .inference import load_inference_config
     return load_inference_config(osp.join(folder, CONFIG_FILE)), \
         osp.join(folder, WEIGHTS_FILE), info
@@ -176,18 +183,18 @@ def save_pretrained(tokenizer, folder: str, metrics: Optional[Dict[str, float]] 
     model_cfg = cfg['model'] if 'model' in cfg else cfg
     out_cfg = Config(dict(default_scope='vitok_mm', model=Config(model_cfg).to_dict(),
                           tokenizer=dict(cfg.get('tokenizer', {}))))
-    _write_text(osp.join(folder, CONFIG_FILE),
+    write_text(osp.join(folder, CONFIG_FILE),
                 f'# The model of {info["config"] or "a vitok_mm tokenizer"}, saved by '
                 f'vitok_mm {__version__}.\n' + out_cfg.pretty_text)
     save_safetensors(state, osp.join(folder, WEIGHTS_FILE),
                      dict(fingerprint=tokenizer.fingerprint, format='vitok_mm'))
-    _write_text(osp.join(folder, INFO_FILE), json.dumps(info, indent=2) + '\n')
-    _write_text(osp.join(folder, CARD_FILE), _card(info, name or osp.basename(
+    write_text(osp.join(folder, INFO_FILE), json.dumps(info, indent=2) + '\n')
+    write_text(osp.join(folder, CARD_FILE), _card(info, name or osp.basename(
         osp.abspath(folder))))
     return info
 
 
-def _write_text(path: str, text: str) -> None:
+def write_text(path: str, text: str) -> None:
     """Write a file atomically (a ``.partial`` file renamed into place)."""
     with open(path + '.partial', 'w') as f:
         f.write(text)
@@ -196,4 +203,4 @@ def _write_text(path: str, text: str) -> None:
 
 __all__ = ['CARD_FILE', 'CONFIG_FILE', 'INFO_FILE', 'REQUIRED_FILES', 'WEIGHTS_FILE',
            'checkpoint_metrics', 'hub_folder', 'is_pretrained_folder', 'latent_size',
-           'read_folder', 'reference_input', 'save_pretrained']
+           'read_folder', 'reference_input', 'save_pretrained', 'write_text']

@@ -24,6 +24,7 @@ than a tile in overlapping tiles blended linearly (see :mod:`.tiling`), and
 ``chunk_frames=`` cuts long clips into chunks of whole tubelets; both bound the memory
 of one forward pass.
 """
+import copy
 import hashlib
 import math
 import os.path as osp
@@ -202,8 +203,16 @@ class Tokenizer:
             config, checkpoint = resolve_model(config, checkpoint, dtype, revision=revision,
                                                **hub)
             cfg = config if isinstance(config, Config) else load_inference_config(config)
+        if cfg.get('model', {}).get('type') == 'LatentDiffusion':
+            raise ValueError(f'{cfg.filename} is a generator (LatentDiffusion), not a '
+                             'tokenizer: load it with vitok_mm.apis.Generator.from_pretrained.')
         # The config's own defaults (e.g. ViTok-v2's zero padding and packed batches).
         kwargs = {**dict(cfg.get('tokenizer', {})), **kwargs}
+        if checkpoint is not None and osp.isdir(checkpoint):
+            # Another library's model folder (a diffusers VAE): its class loads it.
+            fingerprint, cfg = _library_folder(cfg, checkpoint)
+            kwargs.setdefault('fingerprint', fingerprint)
+            checkpoint = None
         if checkpoint is not None and 'fingerprint' not in kwargs and osp.isfile(checkpoint):
             # As the latent caches identify their tokenizer (extract_latents); else the
             # loader names the missing file.
@@ -500,6 +509,29 @@ class Tokenizer:
             return array
         from PIL import Image
         return Image.fromarray(array)
+
+
+def _library_folder(cfg: Config, folder: str) -> Tuple[str, Config]:
+    """``(fingerprint, config)`` for a model another library loads from ``folder`` (a
+    diffusers VAE): the config with ``pretrained=folder``, the weights file's fingerprint.
+
+    Raises:
+        ValueError: the config's model does not load folders.
+    """
+    from vitok_mm.models.tokenizers.diffusers_vae import DIFFUSERS_WEIGHTS
+    from vitok_mm.utils.weights import weights_fingerprint
+    if cfg.get('model', {}).get('type') != 'DiffusersAutoencoder':
+        raise ValueError(f'{folder} is a folder: give a checkpoint file for '
+                         f'{cfg.get("model", {}).get("type")}, or a diffusers VAE folder with a '
+                         'DiffusersAutoencoder config (configs/baselines).')
+    weights = osp.join(folder, DIFFUSERS_WEIGHTS)
+    if not osp.isfile(weights):
+        raise FileNotFoundError(f'{folder} has no {DIFFUSERS_WEIGHTS}: give a diffusers VAE '
+                                'folder (what its save_pretrained writes).')
+    cfg = copy.deepcopy(cfg)
+    cfg.model.pretrained = folder
+    cfg.model.pop('vae_config', None)
+    return weights_fingerprint(weights), cfg
 
 
 def _crop(pixels: torch.Tensor, size: Optional[Sequence[int]]) -> torch.Tensor:

@@ -1,6 +1,6 @@
 # The image quick start's data with real video frames as training images: the bundled
 # photos (data/samples/train) and frames of the bundled clips not held out
-# (data/samples/frames, see vitok_mm.apis.samples.build_frame_folder), drawn half and half.
+# (data/samples/frames, see vitok_mm.workflows.samples.build_frame_folder), drawn half and half.
 # Evaluation is unchanged: the held-out photos (data/samples/val).
 _base_ = ['./quickstart_photos_64p.py']
 

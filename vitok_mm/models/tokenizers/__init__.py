@@ -1,4 +1,5 @@
+from .diffusers_vae import DiffusersAutoencoder
 from .vitok import LatentInfo, ViTok
 from .vitok_gan import ViTokGAN
 
-__all__ = ['ViTok', 'ViTokGAN', 'LatentInfo']
+__all__ = ['DiffusersAutoencoder', 'LatentInfo', 'ViTok', 'ViTokGAN']

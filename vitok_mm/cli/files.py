@@ -24,8 +24,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from vitok_mm.apis.tokenizer import to_uint8
+
 from .latent_files import LATENT_EXTENSION
-from .tokenizer import to_uint8
 
 
 @dataclass
@@ -105,7 +106,7 @@ def _read(tokenizer, path: str) -> Tuple[np.ndarray, float]:
     """The pixels of an input file (and a video's frame rate, else 0); a video shorter
     than one tubelet is refused (padding it would invent most of the clip)."""
     if tokenizer.is_video:
-        from .video_io import read_video
+        from vitok_mm.apis.video_io import read_video
         frames, fps = read_video(path)
         if len(frames) < tokenizer.tubelet_size:
             raise ValueError(f'{len(frames)} frame(s), shorter than one tubelet '
@@ -118,7 +119,7 @@ def _write_pixels(target_stem: str, pixels: np.ndarray, fps: float) -> str:
     """PNG for an image ``(H, W, 3)``, FFV1 ``.mkv`` for frames ``(T, H, W, 3)``."""
     from PIL import Image
 
-    from .video_io import VIDEO_OUTPUT_EXTENSION, write_video
+    from vitok_mm.apis.video_io import VIDEO_OUTPUT_EXTENSION, write_video
     os.makedirs(osp.dirname(target_stem) or '.', exist_ok=True)
     if pixels.ndim == 4:
         write_video(target_stem + VIDEO_OUTPUT_EXTENSION, pixels, fps)
@@ -167,7 +168,7 @@ def reconstruct_files(tokenizer, inputs: Sequence[str], out: str, compare: bool 
 def encode_files(tokenizer, inputs: Sequence[str], out: str, source: str = '',
                  sample: bool = False, seed: int = 0, progress: bool = True) -> FilesResult:
     """Encode every input file into ``out/<name>.safetensors`` (see
-    :func:`~vitok_mm.apis.latent_files.save_latent`); ``source`` names the tokenizer
+    :func:`~vitok_mm.cli.latent_files.save_latent`); ``source`` names the tokenizer
     (config or model name) in the files."""
     from .latent_files import save_latent
     files, failed = collect_inputs(inputs, input_extensions(tokenizer))

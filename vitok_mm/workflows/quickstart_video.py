@@ -22,10 +22,10 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from vitok_mm.apis.samples import build_video_sample_folders
 from vitok_mm.evaluation.metrics import to_unit_range
 from vitok_mm.registry import DATASETS
 from vitok_mm.visualization import save_comparison_gif
+from vitok_mm.workflows.samples import build_video_sample_folders
 
 from .quickstart import data_root_options, summarize_images, to_pixels, train_stage
 

@@ -11,12 +11,11 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from vitok_mm.apis.inference import load_inference_config
 from vitok_mm.engine import find_resume_checkpoint
 from vitok_mm.evaluation import split_available
 from vitok_mm.registry import RUNNERS
 from vitok_mm.utils import register_all_modules
-
-from .inference import load_inference_config
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optional[str] = None,

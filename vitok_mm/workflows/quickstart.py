@@ -34,17 +34,17 @@ from mmengine.dataset import Compose
 from mmengine.runner import Runner
 from torch import nn
 
-from vitok_mm.apis.samples import (
-    HELD_OUT_CLIPS,
-    HELD_OUT_PHOTOS,
-    build_sample_folders,
-    bundled_clips,
-)
 from vitok_mm.evaluation import LPIPSMetric, split_available
 from vitok_mm.evaluation.metrics import image_scores, to_unit_range
 from vitok_mm.registry import DATASETS
 from vitok_mm.utils import unwrap
 from vitok_mm.visualization import save_image_rows, zoomed_crops
+from vitok_mm.workflows.samples import (
+    HELD_OUT_CLIPS,
+    HELD_OUT_PHOTOS,
+    build_sample_folders,
+    bundled_clips,
+)
 
 from .runner import build_runner, load_config
 
@@ -158,7 +158,7 @@ def train_stage(config: str, work_dir: str, options: dict,
 
 def evaluate(cfg: Config, model: nn.Module, with_lpips: bool) -> dict:
     """Scores and reconstructions of the held-out photos and of
-    :data:`~vitok_mm.apis.samples.HELD_OUT_CLIPS`' frames (the other clips' frames are
+    :data:`~vitok_mm.workflows.samples.HELD_OUT_CLIPS`' frames (the other clips' frames are
     training images): ``{'photos'|'frames': dict(names, pixels, scores, recons)}``."""
     results = {}
     held_out_frames = partial(video_frame_views, clips=HELD_OUT_CLIPS)

@@ -20,11 +20,10 @@ import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.utils import ProgressBar
 
+from vitok_mm.apis.inference import build_inference_model, load_inference_config
 from vitok_mm.utils.latent_cache import MANIFEST_FILE, STATS_FILE, shard_name
 from vitok_mm.utils.processes import init_distributed, local_device
 from vitok_mm.utils.weights import weights_fingerprint
-
-from .inference import build_inference_model, load_inference_config
 
 STORES = ('mean', 'moments')
 DTYPES = {'float16': np.float16, 'float32': np.float32}

@@ -32,6 +32,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
+from vitok_mm.apis.generation import load_generator, load_tokenizer
 from vitok_mm.evaluation.functional import (
     blockiness,
     fit_linear_probe,
@@ -43,7 +44,6 @@ from vitok_mm.evaluation.functional import (
 from vitok_mm.utils.latent_cache import read_manifest
 from vitok_mm.visualization import save_image_rows
 
-from .generation import load_generator, load_tokenizer
 from .latents import extract_latents
 from .runner import build_runner, load_config
 from .samples import build_sample_folders

@@ -1,77 +1,14 @@
-"""How the command-line tools end: a wrong input is one line, not a traceback.
-
-Every tool's ``__main__`` is ``run_tool(main)``. An error that means the input was wrong
-(:data:`USER_ERRORS`: a missing or unreadable file, a checkpoint of another model, a
-bad value, a corrupt sample, a loss that went non-finite, a failed or refused download)
-is printed as one line, ``error: <message>``, whose message names the file or value and
-the fix, and the process exits with 1. ``--debug`` (every tool takes it) shows the
-traceback instead. Anything else is a bug and keeps its traceback.
-"""
+"""The ``vitok-mm`` console script: reconstruct, encode, decode, list, save-pretrained,
+export, sample, evaluate (``vitok-mm --help``)."""
 import argparse
 import os
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
-from vitok_mm.datasets import CorruptSampleError
-from vitok_mm.engine import NonFiniteError
-from vitok_mm.utils import CheckpointError
-from vitok_mm.utils.download import DownloadError
-
-from .runner import exit_process, shutdown_distributed
-
-#: Exceptions that mean a wrong input (their messages name it and the fix).
-USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, CheckpointError,
-               CorruptSampleError, NonFiniteError, DownloadError)
-DEBUG_FLAG = '--debug'
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text}')
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """An argparse type: an integer >= 0."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'must be >= 0, got {text}')
-    return value
-
-
-def add_debug_argument(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The ``--debug`` flag every tool takes (handled by :func:`run_tool`)."""
-    parser.add_argument(DEBUG_FLAG, action='store_true',
-                        help='show the traceback of an error instead of its one-line message')
-    return parser
-
-
-def error_line(error: BaseException) -> str:
-    """``error: <message>`` on one line (a FileNotFoundError from the OS names its file)."""
-    if isinstance(error, OSError) and error.filename and error.strerror:
-        message = f'{error.filename}: {error.strerror}.'
-    else:
-        message = str(error) or type(error).__name__
-    return 'error: ' + ' '.join(message.split())
-
-
-def run_tool(main: Callable[[], int], argv: Optional[Sequence[str]] = None) -> None:
-    """Run a tool's ``main()`` and end the process with its exit code; a user error
-    ends it with one line on stderr and exit code 1 (a traceback with ``--debug``)."""
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        code = main()
-    except USER_ERRORS as error:
-        if DEBUG_FLAG in argv:
-            raise
-        print(error_line(error), file=sys.stderr, flush=True)
-        shutdown_distributed(barrier=False)
-        exit_process(1)
-        return
-    shutdown_distributed(barrier=code == 0)
-    exit_process(code)
+from .evaluate import add_evaluate_parser, run_evaluate
+from .export import add_export_parser, run_export
+from .sample import add_sample_parser, run_sample
+from .tool import add_debug_argument, non_negative_int, positive_int, run_tool
 
 
 def _add_tokenizer_arguments(parser: argparse.ArgumentParser, inputs_help: str,
@@ -114,7 +51,7 @@ def _add_tokenizer_arguments(parser: argparse.ArgumentParser, inputs_help: str,
 def build_parser() -> argparse.ArgumentParser:
     """The ``vitok-mm`` command line."""
     parser = argparse.ArgumentParser(
-        prog='vitok-mm', description='Use a trained vitok_mm tokenizer.')
+        prog='vitok-mm', description='Use trained vitok_mm tokenizers and generators.')
     commands = parser.add_subparsers(dest='command', required=True)
     rec = commands.add_parser(
         'reconstruct', help='reconstruct images or videos (files or folders) into a folder, '
@@ -147,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     save.add_argument('--dtype', choices=('fp32', 'bf16'), default='fp32',
                       help='of the saved weights')
     add_debug_argument(save)
-    from .export import add_export_parser
     add_export_parser(commands)
+    add_sample_parser(commands)
+    add_evaluate_parser(commands)
     return parser
 
 
@@ -171,7 +109,7 @@ def _is_checkpoint(path: str) -> bool:
 def _tokenizer(args):
     import torch
 
-    from .tokenizer import Tokenizer
+    from vitok_mm.apis.tokenizer import Tokenizer
     checkpoint = args.checkpoint
     if checkpoint is not None and not _is_checkpoint(checkpoint):
         # Two positionals before the inputs are ambiguous: a non-checkpoint is an input.
@@ -202,17 +140,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """``vitok-mm``: see ``vitok-mm --help``."""
     args = build_parser().parse_args(argv)
     if args.command == 'list':
-        from .model_index import list_models
+        from vitok_mm.apis.model_index import list_models
         for name in list_models(args.pattern):
             print(name)
         return 0
     if args.command == 'export':
-        from .export import run_export
         return run_export(args)
+    if args.command == 'sample':
+        return run_sample(args)
+    if args.command == 'evaluate':
+        return run_evaluate(args)
     if args.command == 'save-pretrained':
         import torch
 
-        from .tokenizer import Tokenizer
+        from vitok_mm.apis.tokenizer import Tokenizer
         tokenizer = Tokenizer.from_pretrained(
             args.config, args.checkpoint,
             dtype=torch.bfloat16 if args.dtype == 'bf16' else None)
@@ -252,6 +193,4 @@ def console_main() -> None:
     run_tool(main)
 
 
-__all__ = ['DEBUG_FLAG', 'USER_ERRORS', 'add_debug_argument', 'build_parser',
-           'console_main', 'error_line', 'main', 'non_negative_int', 'positive_int',
-           'run_tool']
+__all__ = ['build_parser', 'console_main', 'main']

@@ -112,15 +112,34 @@ def score_folders(gt_dir: str, recon_dir: str, inception_weights: Optional[str] 
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
     pairs = load_pairs(pair_files(gt_dir, recon_dir))
+    return score_pairs(pairs, inception_weights, lpips_weights, device, batch_size, progress)
+
+
+def score_pairs(pairs: List[Tuple[torch.Tensor, torch.Tensor]],
+                inception_weights: Optional[str] = None, lpips_weights: Optional[str] = None,
+                device: str = 'cpu', batch_size: int = 32,
+                progress: Optional[Callable[[int, int, float], None]] = None,
+                fid: bool = True) -> dict:
+    """:func:`score_folders` on pairs in memory: ``(original, reconstruction)`` pixels
+    ``(3, H, W)`` in [-1, 1] (8-bit levels, as files hold them). ``fid=False`` skips
+    rFID/rIS (with the reason ``'turned off'``)."""
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
+    if not pairs:
+        raise ValueError('no image pairs to score.')
     metrics = {'psnr/ssim': ReconstructionMetric(prefix='')}
-    kept, missing = split_available([dict(type='LPIPSMetric', vgg_weights=lpips_weights),
-                                     dict(type='FIDMetric', inception_weights=inception_weights)])
+    wanted = [dict(type='LPIPSMetric', vgg_weights=lpips_weights)]
+    if fid:
+        wanted.append(dict(type='FIDMetric', inception_weights=inception_weights))
+    kept, missing = split_available(wanted)
     for cfg in kept:
         if cfg['type'] == 'LPIPSMetric':
             metrics['lpips'] = LPIPSMetric(vgg_weights=lpips_weights, prefix='')
         else:
             metrics['rfid/ris'] = FIDMetric(inception_weights=inception_weights, prefix='')
     skipped = {key: why for metric, why in missing.items() for key in _SCORES_OF[metric]}
+    if not fid:
+        skipped.update(rfid='turned off', ris='turned off')
     target = torch.device(device)
     start = time.perf_counter()
     batch: List[dict] = []
@@ -193,4 +212,5 @@ def score_samples(samples_npz: str, reference: str, inception_weights: Optional[
     return dict(gfid=results['gfid'], gis=results.get('gis'), num_samples=count)
 
 
-__all__ = ['SCORE_KEYS', 'load_pairs', 'pair_files', 'score_folders', 'score_samples']
+__all__ = ['SCORE_KEYS', 'load_pairs', 'pair_files', 'score_folders', 'score_pairs',
+           'score_samples']
