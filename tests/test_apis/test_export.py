@@ -21,7 +21,6 @@ from vitok_mm.workflows.export import (
     DEFAULT_ATOL,
     DEFAULT_RTOL,
     ExportCheckError,
-    TowerGraph,
     compare_outputs,
     export_copy,
     export_tokenizer,
@@ -124,13 +123,48 @@ def test_the_report_lists_checked_files_and_export_json_describes_them(exported)
 
 
 @pytest.mark.parametrize('grid', [(3, 5), (2, 3, 4)])
-def test_position_tables_are_the_models_bit_for_bit(grid):
+def test_position_tables_equal_arange_positions_bit_for_bit(grid):
+    """The towers count positions from their tokens (traceable); the values are those of
+    integer positions from arange and the paper's frequency ladder, computed here apart."""
     tower = Transformer(48, 1, 2, num_axes=len(grid), abs_pos_embed='sincos')
     tokens = torch.zeros(1, math.prod(grid), 48)
-    sincos, (cos, sin) = TowerGraph(tower, 48).position_tables(tokens, grid)
-    expected_cos, expected_sin = tower.rope(grid)
-    assert torch.equal(cos, expected_cos) and torch.equal(sin, expected_sin)
-    assert torch.equal(sincos, sincos_position_embedding(grid, 48))
+    cos, sin = tower.rope(grid, like=tokens[0, :, 0])
+    positions = torch.meshgrid(*[torch.arange(n, dtype=torch.float32) for n in grid],
+                               indexing='ij')
+    angles = torch.cat([pos.reshape(-1, 1) * (10000.0 ** (-torch.arange(
+        n, dtype=torch.float32) / n))[None, :]
+        for pos, n in zip(positions, tower.rope.axes_pairs)], dim=-1)
+    assert torch.equal(cos, angles.cos()) and torch.equal(sin, angles.sin())
+    per_axis = 48 // len(grid)
+    omega = 1.0 / 10000.0 ** (torch.arange(per_axis // 2, dtype=torch.float32)
+                              / (per_axis // 2))
+    parts = []
+    for pos in positions:
+        parts += [(pos.reshape(-1, 1) * omega).sin(), (pos.reshape(-1, 1) * omega).cos()]
+    assert torch.equal(sincos_position_embedding(grid, 48, like=tokens[0, :, 0]),
+                       torch.cat(parts, dim=-1))
+
+
+def test_the_quickstart_head_exports_with_the_models_own_forward(tmp_path):
+    """The overlapping pixel head (no export code of its own) traces at the export size and
+    runs at another size and batch as the PyTorch model does, in every format here."""
+    model_cfg = tiny_vitok_config(patch_size=8)
+    model_cfg['decoder']['pixel_head'] = dict(type='OverlapPixelHead', overlap=1,
+                                              window_power=1.75)
+    cfg = Config(dict(model=model_cfg))
+    model = build_inference_model(cfg)
+    checkpoint = tmp_path / 'overlap.pth'
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    export_tokenizer(cfg, str(checkpoint), str(tmp_path / 'out'), formats=FORMATS_HERE,
+                     sample_size=(16, 16))
+    x = torch.rand(3, 3, 24, 40) * 2 - 1
+    with torch.no_grad():
+        posterior = model.encode(x)
+        expected = model.decode(posterior.mean)
+    for fmt in FORMATS_HERE:
+        make_runner, suffix = RUNNERS[fmt]
+        close(make_runner(tmp_path / 'out' / f'encoder{suffix}')(x)[0], posterior.mean)
+        close(make_runner(tmp_path / 'out' / f'decoder{suffix}')(posterior.mean)[0], expected)
 
 
 def test_torchscript_graphs_name_no_device(exported):

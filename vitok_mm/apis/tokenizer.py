@@ -409,8 +409,8 @@ class Tokenizer:
                          self.batch_size)[0]
 
     # ------------------------------------------------------------------ the API
-    # no_grad rather than inference_mode: the model caches its RoPE tables across calls,
-    # and inference tensors left in that cache would break a later training step of it.
+    # no_grad rather than inference_mode: a Tokenizer may wrap a model that trains again
+    # (the visualization hook's), and tensors made under inference_mode never can.
     @torch.no_grad()
     def encode(self, inputs, return_posterior: bool = False, sample: bool = False,
                generator: Optional[torch.Generator] = None):

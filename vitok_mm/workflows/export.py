@@ -13,17 +13,14 @@ to feed them:
 
 Batch, height, width (and frames) are dynamic: one file runs at any batch size and any
 size whose H and W are multiples of the patch size p (T of the tubelet size q). The
-model's own forward cannot be exported as is for that: ``token_grid`` and the position
-embeddings turn sizes into Python ints, :class:`RotaryEmbedding` caches its tables in a
-dict keyed by the grid, and einops patterns take the grid as numbers; a tracer records
-each of these as a constant of the example size. :class:`EncoderGraph` and
-:class:`DecoderGraph` are export-only wrappers that reuse the model's layers (the blocks,
-norms, projections) and compute the size-dependent parts from tensor shapes: patchify and
-unpatchify by reshape/permute, the RoPE and absolute-position tables from positions
-counted over the token grid (the same float32 values as the model's). They run a copy of
-the model whose attention uses the plain 'math' path (ONNX) or PyTorch's SDPA
-(TorchScript), and whose linears are plain ``nn.Linear`` (not the oneDNN inference path
-of :class:`~vitok_mm.models.layers.Linear`, an op the ONNX exporter does not know). The
+graphs are the model's own forward (its encoder and bottleneck, its decoder): the towers
+are traceable (:mod:`vitok_mm.models.layers.tracing`: patch grids, RoPE and position
+tables computed from tensor shapes, nothing cached, no size turned into a Python int),
+so a tracer records the size arithmetic as graph ops. :class:`EncoderGraph` and
+:class:`DecoderGraph` only choose the outputs. They run a copy of the model whose
+attention uses the plain 'math' path (ONNX) or PyTorch's SDPA (TorchScript), and whose
+linears are plain ``nn.Linear`` (not the oneDNN inference path of
+:class:`~vitok_mm.models.layers.Linear`, an op the ONNX exporter does not know). The
 model itself is left unchanged.
 
 ONNX goes through ``torch.onnx.export(dynamo=True)`` with ``dynamic_shapes`` (see
@@ -46,7 +43,6 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from torch import nn
 
@@ -100,116 +96,7 @@ class ExportReport:
     metadata: dict
 
 
-# ---------------------------------------------------------------- shape-generic wrappers
-
-def grid_positions(tokens: torch.Tensor, grid: Sequence) -> List[torch.Tensor]:
-    """Each axis's integer position of every token, float32 ``(L, )`` in row-major grid
-    order (what ``meshgrid`` of ``arange`` gives), from ``tokens (N, L, D)``.
-
-    Made by a cumulative sum of ones shaped like the token grid: no op takes a size or a
-    device, so a traced file runs at any grid and on the device of its inputs.
-    """
-    ones = torch.ones_like(tokens[0, :, 0], dtype=torch.float32).reshape(tuple(grid))
-    return [ones.cumsum(axis).reshape(-1) - 1 for axis in range(len(grid))]
-
-
-def sincos_frequencies(width: int, num_axes: int, temperature: float = 10000.0) -> torch.Tensor:
-    """The frequencies of :func:`~vitok_mm.models.layers.sincos_position_embedding`, computed
-    as it does (same ops, same float32 values)."""
-    half = width // num_axes // 2
-    return 1.0 / temperature ** (torch.arange(half, dtype=torch.float32) / half)
-
-
-class TowerGraph(nn.Module):
-    """A :class:`~vitok_mm.models.layers.Transformer`'s forward for any token grid.
-
-    The RoPE and sin-cos tables are the model's (same float32 operations on the same
-    values) without its cache and ``int()`` sizes: positions from :func:`grid_positions`,
-    frequencies held as buffers. The learned absolute position table is always resampled
-    to the grid (the model skips that at its base grid, where bicubic/trilinear resampling
-    with ``align_corners=False`` is the identity).
-
-    Shapes: ``x (N, L, width)``, ``grid`` of sizes with ``prod(grid) == L`` -> ``(N, L, width)``.
-    """
-
-    def __init__(self, transformer: nn.Module, width: int):
-        super().__init__()
-        self.transformer = transformer
-        self.rope_pairs = ()
-        if transformer.rope is not None:
-            self.rope_pairs = transformer.rope.axes_pairs
-            self.register_buffer('rope_frequencies',
-                                 torch.cat(transformer.rope.axis_frequencies()),
-                                 persistent=False)
-        self.sincos = transformer.pos_embed is None and transformer.abs_pos_embed == 'sincos'
-        if self.sincos:
-            self.register_buffer('sincos_frequencies',
-                                 sincos_frequencies(width, transformer.num_axes),
-                                 persistent=False)
-
-    def position_tables(self, x: torch.Tensor, grid: Sequence):
-        """The sin-cos embedding ``(L, width)`` or None, and the RoPE ``(cos, sin)`` or None."""
-        positions = grid_positions(x, grid)
-        sincos = rope = None
-        if self.sincos:
-            parts = []
-            for pos in positions:
-                angles = pos.reshape(-1, 1) * self.sincos_frequencies[None, :]
-                parts += [angles.sin(), angles.cos()]
-            sincos = torch.cat(parts, dim=-1)
-        if self.rope_pairs:
-            # Slices rather than split: ONNX constant folding folds them.
-            ends = [sum(self.rope_pairs[:axis + 1]) for axis in range(len(self.rope_pairs))]
-            frequencies = [self.rope_frequencies[end - pairs:end]
-                           for end, pairs in zip(ends, self.rope_pairs)]
-            angles = torch.cat([pos.reshape(-1, 1) * freq[None, :]
-                                for pos, freq in zip(positions, frequencies)], dim=-1)
-            rope = (angles.cos(), angles.sin())
-        return sincos, rope
-
-    def forward(self, x: torch.Tensor, grid: Sequence) -> torch.Tensor:
-        tower = self.transformer
-        sincos, rope = self.position_tables(x, grid)
-        if tower.pos_embed is not None:
-            mode = 'bicubic' if len(grid) == 2 else 'trilinear'
-            table = F.interpolate(tower.pos_embed.weight, size=tuple(grid), mode=mode,
-                                  align_corners=False)
-            x = x + table.flatten(2)[0].transpose(0, 1).to(x.dtype)
-        elif sincos is not None:
-            x = x + sincos.to(x.dtype)
-        for block in tower.blocks:
-            x = block(x, rope)
-        return tower.norm(x)
-
-
-def patchify(pixels: torch.Tensor, steps: Sequence[int]) -> Tuple[torch.Tensor, list]:
-    """:class:`PatchEmbed`'s cut without its projection: ``(N, C, *sizes)`` ->
-    tokens ``(N, prod(grid), prod(steps) * C)`` in its order, and the grid."""
-    n, channels = pixels.shape[:2]
-    grid = [size // step for size, step in zip(pixels.shape[2:], steps)]
-    split = [n, channels]
-    for cells, step in zip(grid, steps):
-        split += [cells, step]
-    axes = len(steps)
-    order = ([0] + [2 + 2 * i for i in range(axes)] + [3 + 2 * i for i in range(axes)] + [1])
-    tokens = pixels.reshape(split).permute(order).flatten(1, axes).flatten(2)
-    return tokens, grid
-
-
-def unpatchify(patches: torch.Tensor, grid: Sequence, steps: Sequence[int],
-               channels: int) -> torch.Tensor:
-    """:class:`PixelHead`'s placement: ``(N, prod(grid), prod(steps) * C)`` ->
-    ``(N, C, *(grid * steps))``."""
-    axes = len(steps)
-    x = patches.reshape(patches.shape[0], *grid, *steps, channels)
-    order = [0, 2 * axes + 1]
-    for i in range(axes):
-        order += [1 + i, 1 + axes + i]
-    x = x.permute(order)
-    for i in reversed(range(axes)):
-        x = x.flatten(2 + 2 * i, 3 + 2 * i)
-    return x
-
+# ---------------------------------------------------------------- the graphs
 
 def _steps(model: nn.Module) -> Tuple[int, ...]:
     p, q = model.patch_size, model.tubelet_size
@@ -217,24 +104,21 @@ def _steps(model: nn.Module) -> Tuple[int, ...]:
 
 
 class EncoderGraph(nn.Module):
-    """Pixels -> the posterior's mean (and log-variance), for export.
+    """Pixels -> the posterior's mean (and log-variance): the model's encoder and
+    bottleneck.
 
     Shapes: ``(N, 3, H, W)`` / ``(N, 3, T, H, W)`` -> ``latent (N, c, h, w)`` /
-    ``(N, c, t, h, w)``, plus ``logvar`` of the same shape for a Gaussian bottleneck.
+    ``(N, c, t, h, w)``, plus ``logvar`` of the same shape for a Gaussian posterior.
     """
 
     def __init__(self, model: nn.Module):
         super().__init__()
         from vitok_mm.models.bottlenecks import DeterministicBottleneck, GaussianBottleneck
-        _check_parts(model)
-        self.steps = _steps(model)
-        self.embed = model.encoder.patch_embed.proj
-        self.tower = TowerGraph(model.encoder.transformer, model.encoder.width)
-        self.bottleneck = model.bottleneck
         if not isinstance(model.bottleneck, (GaussianBottleneck, DeterministicBottleneck)):
             raise ValueError(
                 f'export supports GaussianBottleneck and DeterministicBottleneck; the model '
                 f'has a {type(model.bottleneck).__name__}.')
+        self.encoder, self.bottleneck = model.encoder, model.bottleneck
         self.gaussian = isinstance(model.bottleneck, GaussianBottleneck)
 
     @property
@@ -242,19 +126,14 @@ class EncoderGraph(nn.Module):
         return ['latent', 'logvar'] if self.gaussian else ['latent']
 
     def forward(self, pixels: torch.Tensor):
-        tokens, grid = patchify(pixels, self.steps)
-        x = self.tower(self.embed(tokens), grid)
-        bottleneck = self.bottleneck
-        if not self.gaussian:
-            latent = bottleneck.norm(bottleneck.proj(x))
-            return latent.transpose(1, 2).reshape(pixels.shape[0], -1, *grid)
-        moments = bottleneck.proj(x).transpose(1, 2).reshape(pixels.shape[0], -1, *grid)
-        mean, logvar = moments.chunk(2, dim=1)
-        return mean, logvar.clamp(*bottleneck.logvar_range)
+        posterior = self.bottleneck(*self.encoder(pixels))
+        if self.gaussian:
+            return posterior.mean, posterior.logvar
+        return posterior.mode()
 
 
 class DecoderGraph(nn.Module):
-    """Latent -> pixels, for export.
+    """Latent -> pixels: the model's decoder.
 
     Shapes: ``(N, c, h, w)`` -> ``(N, 3, h*p, w*p)``; ``(N, c, t, h, w)`` ->
     ``(N, 3, t*q, h*p, w*p)``.
@@ -264,38 +143,10 @@ class DecoderGraph(nn.Module):
 
     def __init__(self, model: nn.Module):
         super().__init__()
-        _check_parts(model)
-        self.steps = _steps(model)
-        decoder = model.decoder
-        self.in_proj = decoder.in_proj
-        self.tower = TowerGraph(decoder.transformer, decoder.width)
-        self.head = decoder.pixel_head.proj
-        self.out_channels = decoder.pixel_head.out_channels
+        self.decoder = model.decoder
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
-        grid = latent.shape[2:]
-        x = self.tower(self.in_proj(latent.flatten(2).transpose(1, 2)), grid)
-        return unpatchify(self.head(x), grid, self.steps, self.out_channels)
-
-
-def _check_parts(model: nn.Module) -> None:
-    """The wrappers re-implement PatchEmbed, PixelHead and the Transformer's positions:
-    refuse other (custom) modules in those places instead of exporting something else."""
-    from vitok_mm.models.backbones import ViTDecoder, ViTEncoder
-    from vitok_mm.models.layers import PatchEmbed, PixelHead, Transformer
-    parts = (('encoder', model.encoder, ViTEncoder), ('decoder', model.decoder, ViTDecoder))
-    for name, part, expected in parts:
-        if not isinstance(part, expected):
-            raise ValueError(f'export supports {expected.__name__} as the {name}; the model '
-                             f'has a {type(part).__name__}.')
-        if not isinstance(part.transformer, Transformer):
-            raise ValueError(f'export supports a Transformer tower in the {name}; got '
-                             f'{type(part.transformer).__name__}.')
-    for name, module, expected in (('patch_embed', model.encoder.patch_embed, PatchEmbed),
-                                   ('pixel_head', model.decoder.pixel_head, PixelHead)):
-        if type(module) is not expected:
-            raise ValueError(f'export supports {expected.__name__} as the {name}; the model '
-                             f'has a {type(module).__name__}.')
+        return self.decoder(latent)
 
 
 def export_copy(model: nn.Module, attention_backend: str) -> nn.Module:
@@ -372,11 +223,11 @@ def export_onnx(graph: nn.Module, example: torch.Tensor, path: str, input_name: 
 def export_torchscript(graph: nn.Module, example: torch.Tensor, path: str) -> None:
     """Write ``graph`` as TorchScript at ``path`` by ``torch.jit.trace``.
 
-    The wrappers never turn a size into a Python number, so the tracer records their
-    shape arithmetic (``aten::size``, division, reshapes) and the file is dynamic in
-    batch and sizes. No op of the graph names a device (the position tables come from
-    :func:`grid_positions` and buffers), so ``torch.jit.load(path, map_location=device)``
-    gives a module that runs on ``device``.
+    The model's forward never turns a size into a Python number while traced, so the
+    tracer records its shape arithmetic (``aten::size``, division, reshapes) and the file
+    is dynamic in batch and sizes. No op of the graph names a device (positions are
+    counted from the inputs: :func:`vitok_mm.models.layers.tracing.grid_positions`), so
+    ``torch.jit.load(path, map_location=device)`` gives a module that runs on ``device``.
     """
     with warnings.catch_warnings():
         # torch.jit is in maintenance mode; the files still load with torch.jit.load.
@@ -666,6 +517,6 @@ def _metadata(model: nn.Module, config: Union[str, Config], checkpoint: Optional
 
 __all__ = ['ATTENTION_BACKENDS', 'DEFAULT_ATOL', 'DEFAULT_RTOL', 'FORMATS', 'DecoderGraph',
            'EncoderGraph', 'ExportCheckError', 'ExportReport', 'ExportedGraph',
-           'TowerGraph', 'check_formats', 'check_requirements',
+           'check_formats', 'check_requirements',
            'compare_outputs', 'export_copy', 'export_onnx', 'export_torchscript',
-           'export_tokenizer', 'grid_positions', 'patchify', 'unpatchify']
+           'export_tokenizer']

@@ -2,13 +2,13 @@
 from typing import List, Optional, Sequence
 
 import torch
-from einops import rearrange
 from torch import nn
 
 from vitok_mm.registry import MODELS
 
 from ..layers import Transformer, pack
 from ..layers.linear import Linear
+from ..layers.tracing import is_tracing
 
 
 @MODELS.register_module()
@@ -52,13 +52,14 @@ class ViTDecoder(nn.Module):
         return self.pixel_head.proj.weight
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if z.ndim != 2 + self.num_axes or z.shape[1] != self.latent_channels:
+        if not is_tracing() and (z.ndim != 2 + self.num_axes
+                                 or z.shape[1] != self.latent_channels):
             layout = '(N, c, h, w)' if self.num_axes == 2 else '(N, c, t, h, w)'
             raise ValueError(
                 f'the decoder takes latents {layout} with c={self.latent_channels}; got shape '
                 f'{tuple(z.shape)}.')
         grid = tuple(z.shape[2:])
-        tokens = self.in_proj(rearrange(z, 'n c ... -> n (...) c'))
+        tokens = self.in_proj(z.flatten(2).transpose(1, 2))
         return self.pixel_head(self.transformer(tokens, grid), grid)
 
     def forward_packed(self, latents: Sequence[torch.Tensor]) -> List[torch.Tensor]:

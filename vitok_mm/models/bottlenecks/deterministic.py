@@ -2,7 +2,6 @@
 from typing import Optional, Sequence
 
 import torch
-from einops import rearrange
 from torch import nn
 
 from vitok_mm.registry import MODELS
@@ -56,4 +55,4 @@ class DeterministicBottleneck(nn.Module):
 
     def forward(self, tokens: torch.Tensor, grid: Sequence[int]) -> DeterministicLatent:
         latent = self.norm(self.proj(tokens))
-        return DeterministicLatent(rearrange(latent, 'n l c -> n c l').unflatten(2, tuple(grid)))
+        return DeterministicLatent(latent.transpose(1, 2).unflatten(2, tuple(grid)))

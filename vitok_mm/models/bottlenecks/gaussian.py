@@ -2,7 +2,6 @@
 from typing import Optional, Sequence, Tuple
 
 import torch
-from einops import rearrange
 from torch import nn
 
 from vitok_mm.registry import MODELS
@@ -75,6 +74,6 @@ class GaussianBottleneck(nn.Module):
         self.proj = Linear(in_channels, 2 * latent_channels)
 
     def forward(self, tokens: torch.Tensor, grid: Sequence[int]) -> DiagonalGaussian:
-        moments = rearrange(self.proj(tokens), 'n l c -> n c l').unflatten(2, tuple(grid))
+        moments = self.proj(tokens).transpose(1, 2).unflatten(2, tuple(grid))
         mean, logvar = moments.chunk(2, dim=1)
         return DiagonalGaussian(mean, logvar.clamp(*self.logvar_range))

@@ -8,7 +8,7 @@ from .mlp import MLP_TYPES, GatedMlp, GeGLU, Mlp, SwiGLU, build_mlp, mlp_config
 from .norm import NORM_TYPES, LayerNorm, RMSNorm, build_norm, norm_config
 from .packing import PackedTokens, pack
 from .parallel_block import LayerScale, ParallelBlock
-from .patch_embed import PatchEmbed, PixelHead, token_grid
+from .patch_embed import PatchEmbed, PixelHead, patchify, token_grid, unpatchify
 from .pixel_heads import BorderSmoothPixelHead, ConvRefinePixelHead, OverlapPixelHead
 from .pos_embed import LearnedPositionEmbedding, sincos_position_embedding
 from .rope import RotaryEmbedding, apply_rotary, split_rotary_pairs
@@ -21,7 +21,7 @@ __all__ = [
     'layer_config', 'Linear', 'MLP_TYPES', 'GatedMlp', 'GeGLU', 'Mlp', 'SwiGLU', 'build_mlp',
     'mlp_config', 'NORM_TYPES', 'LayerNorm', 'RMSNorm', 'build_norm', 'norm_config', 'PatchEmbed',
     'PixelHead', 'OverlapPixelHead', 'ConvRefinePixelHead', 'BorderSmoothPixelHead',
-    'token_grid', 'LearnedPositionEmbedding', 'sincos_position_embedding',
+    'token_grid', 'patchify', 'unpatchify', 'LearnedPositionEmbedding', 'sincos_position_embedding',
     'RotaryEmbedding', 'apply_rotary', 'split_rotary_pairs', 'Transformer', 'LayerScale',
     'ParallelBlock', 'PackedTokens', 'pack',
 ]

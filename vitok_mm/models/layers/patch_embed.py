@@ -2,12 +2,12 @@
 from typing import Optional, Sequence, Tuple
 
 import torch
-from einops import rearrange
 from torch import nn
 
 from vitok_mm.registry import MODELS
 
 from .linear import Linear
+from .tracing import is_tracing
 
 
 def token_grid(shape: Sequence[int], patch_size: int,
@@ -15,8 +15,13 @@ def token_grid(shape: Sequence[int], patch_size: int,
     """Token grid of an input of ``shape`` (``(N, C, H, W)`` or ``(N, C, T, H, W)``).
 
     Raises a ValueError naming the fix when the input's rank does not match the
-    embedding (image vs video) or a size is not divisible by the patch/tubelet.
+    embedding (image vs video) or a size is not divisible by the patch/tubelet. Traced
+    (:func:`~.tracing.is_tracing`), the sizes stay traced values and are not checked.
     """
+    if is_tracing():
+        steps = (patch_size, patch_size) if tubelet_size is None else \
+            (tubelet_size, patch_size, patch_size)
+        return tuple(size // step for size, step in zip(tuple(shape)[2:], steps))
     shape = tuple(int(s) for s in shape)
     if tubelet_size is None:
         if len(shape) != 4:
@@ -74,16 +79,11 @@ class PatchEmbed(nn.Module):
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, ...]]:
         grid = token_grid(x.shape, self.patch_size, self.tubelet_size)
-        if x.shape[1] != self.in_channels:
+        if not is_tracing() and x.shape[1] != self.in_channels:
             raise ValueError(
                 f'expected {self.in_channels} input channels, got shape {tuple(x.shape)}.')
         p, q = self.patch_size, self.tubelet_size
-        if q is None:
-            patches = rearrange(x, 'n c (h p1) (w p2) -> n (h w) (p1 p2 c)', p1=p, p2=p)
-        else:
-            patches = rearrange(x, 'n c (t q) (h p1) (w p2) -> n (t h w) (q p1 p2 c)',
-                                q=q, p1=p, p2=p)
-        return self.proj(patches), grid
+        return self.proj(patchify(x, grid, (p, p) if q is None else (q, p, p))), grid
 
 
 @MODELS.register_module()
@@ -104,12 +104,41 @@ class PixelHead(nn.Module):
         self.proj = Linear(embed_dim, out_channels * patch_size ** 2 * (tubelet_size or 1))
 
     def forward(self, tokens: torch.Tensor, grid: Sequence[int]) -> torch.Tensor:
+        return unpatchify(self.proj(tokens), grid, self.steps, self.out_channels)
+
+    @property
+    def steps(self) -> Tuple[int, ...]:
+        """The patch's sides: ``(p, p)``, or ``(q, p, p)`` for video."""
         p, q = self.patch_size, self.tubelet_size
-        patches = self.proj(tokens)
-        if q is None:
-            h, w = grid
-            return rearrange(patches, 'n (h w) (p1 p2 c) -> n c (h p1) (w p2)',
-                             h=h, w=w, p1=p, p2=p)
-        t, h, w = grid
-        return rearrange(patches, 'n (t h w) (q p1 p2 c) -> n c (t q) (h p1) (w p2)',
-                         t=t, h=h, w=w, q=q, p1=p, p2=p)
+        return (p, p) if q is None else (q, p, p)
+
+
+def patchify(pixels: torch.Tensor, grid: Sequence, steps: Sequence[int]) -> torch.Tensor:
+    """The cut of :class:`PatchEmbed` without its projection: ``(N, C, *(grid * steps))``
+    -> ``(N, prod(grid), prod(steps) * C)``, tokens in row-major grid order, each patch's
+    pixels in ``(steps..., C)`` order. Reshapes and permutes only, the grid as given."""
+    n, channels = pixels.shape[:2]
+    split = [n, channels]
+    for cells, step in zip(grid, steps):
+        split += [cells, step]
+    axes = len(steps)
+    order = [0] + [2 + 2 * i for i in range(axes)] + [3 + 2 * i for i in range(axes)] + [1]
+    return pixels.reshape(split).permute(order).flatten(1, axes).flatten(2)
+
+
+def unpatchify(patches: torch.Tensor, grid: Sequence, steps: Sequence[int],
+               channels: int) -> torch.Tensor:
+    """Patches in place: ``(N, prod(grid), prod(steps) * C)`` (each patch's pixels in
+    ``(steps..., C)`` order, :class:`PatchEmbed`'s) -> ``(N, C, *(grid * steps))``.
+
+    Reshapes and permutes only, with the grid taken as given (sizes or traced values).
+    """
+    axes = len(steps)
+    x = patches.reshape(patches.shape[0], *grid, *steps, channels)
+    order = [0, 2 * axes + 1]
+    for i in range(axes):
+        order += [1 + i, 1 + axes + i]
+    x = x.permute(order)
+    for i in reversed(range(axes)):
+        x = x.flatten(2 + 2 * i, 3 + 2 * i)
+    return x

@@ -19,13 +19,13 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from einops import rearrange
 from torch import nn
 
 from vitok_mm.registry import MODELS
 
 from .linear import Linear
 from .patch_embed import PixelHead, _check_sizes
+from .tracing import arange_like
 
 
 def tent_window(size: int, overlap: int, power: float = 1.0) -> torch.Tensor:
@@ -73,8 +73,10 @@ class OverlapPixelHead(nn.Module):
         patches = self.proj(tokens)
         t, h, w = (1, *grid) if self.tubelet_size is None else grid
         # (N, t h w, q k k c) -> (N t q, c k k, h w): fold sums each patch into place.
-        patches = rearrange(patches, 'n (t h w) (q k1 k2 c) -> (n t q) c k1 k2 (h w)',
-                            t=t, h=h, w=w, q=q, k1=k, k2=k, c=c)
+        # Reshapes and permutes only, the grid as given (sizes or traced values).
+        n = patches.shape[0]
+        patches = patches.reshape(n, t, h * w, q, k, k, c).permute(0, 1, 3, 6, 4, 5, 2)
+        patches = patches.reshape(n * t * q, c, k, k, h * w)
         window = self.window.to(patches.dtype)
         patches = (patches * window[:, :, None]).flatten(1, 3)
         size, pad = (h * p, w * p), self.overlap
@@ -84,7 +86,7 @@ class OverlapPixelHead(nn.Module):
         out = out / weight
         if self.tubelet_size is None:
             return out
-        return rearrange(out, '(n t q) c hh ww -> n c (t q) hh ww', t=t, q=q)
+        return out.reshape(n, t, q, c, *size).permute(0, 3, 1, 2, 4, 5).flatten(2, 3)
 
 
 @MODELS.register_module()
@@ -119,9 +121,10 @@ class ConvRefinePixelHead(PixelHead):
         x = super().forward(tokens, grid)
         if x.ndim == 4:
             return x + self.refine(x)
-        frames = rearrange(x, 'n c t hh ww -> (n t) c hh ww')
+        n, c, t = x.shape[:3]
+        frames = x.permute(0, 2, 1, 3, 4).reshape(n * t, c, *x.shape[3:])
         frames = frames + self.refine(frames)
-        return rearrange(frames, '(n t) c hh ww -> n c t hh ww', n=x.shape[0])
+        return frames.reshape(n, t, c, *x.shape[3:]).permute(0, 2, 1, 3, 4)
 
 
 @MODELS.register_module()
@@ -134,13 +137,14 @@ class BorderSmoothPixelHead(PixelHead):
         x = super().forward(tokens, grid)
         p = self.patch_size
         height, width = x.shape[-2:]
-        x = self._smooth(x, dim=-1, border=self._border(width, p, x.device))
-        return self._smooth(x, dim=-2, border=self._border(height, p, x.device))
+        x = self._smooth(x, dim=-1, border=self._border(x, width, p))
+        return self._smooth(x, dim=-2, border=self._border(x, height, p))
 
     @staticmethod
-    def _border(size: int, p: int, device) -> torch.Tensor:
-        """Pixels next to a border: the last of a patch and the first of the next."""
-        index = torch.arange(size, device=device)
+    def _border(like: torch.Tensor, size: int, p: int) -> torch.Tensor:
+        """Pixels next to a border: the last of a patch and the first of the next (on
+        ``like``'s device; float positions, exact integers)."""
+        index = arange_like(like, size)
         return ((index % p == 0) & (index > 0)) | ((index % p == p - 1) & (index < size - 1))
 
     @staticmethod

@@ -11,10 +11,13 @@ When the pairs do not divide evenly, the spatial axes (the last ones) get one
 more pair each: a 64-dim head (S and B) splits as 16+16 pairs for images and
 10+11+11 (time, rows, cols) for video; a 72-dim head (L) as 18+18 and 12+12+12.
 """
+import math
 from typing import Optional, Sequence, Tuple
 
 import torch
 from torch import nn
+
+from .tracing import arange_like, grid_positions
 
 #: Fewer pairs than this per axis leaves an axis with only the fastest
 #: frequency, whose angle wraps every ~6 tokens: positions become ambiguous.
@@ -73,6 +76,11 @@ class RotaryEmbedding(nn.Module):
     ``forward(grid)`` with ``grid = (h, w)`` or ``(t, h, w)`` returns
     ``(cos, sin)``, each ``(prod(grid), head_dim / 2)`` in float32, tokens in
     row-major (t, h, w) order, the order of :class:`PatchEmbed`'s tokens.
+
+    The tables are computed at every call from the grid's sizes (a few thousand sines:
+    nothing next to a block), with nothing cached and no size turned into a Python int,
+    so a traced or exported tower takes its grid from its input
+    (:mod:`~vitok_mm.models.layers.tracing`).
     """
 
     def __init__(self, head_dim: int, num_axes: int, theta: float = 10000.0,
@@ -88,33 +96,31 @@ class RotaryEmbedding(nn.Module):
         self.num_axes = num_axes
         self.theta = theta
         self.axes_pairs = tuple(int(p) for p in axes_pairs)
-        self._cache: dict = {}
 
-    def axis_frequencies(self, device=None) -> Tuple[torch.Tensor, ...]:
-        """Angular frequency of each pair, one float32 tensor per axis."""
-        return tuple(
-            self.theta ** (-torch.arange(n, device=device, dtype=torch.float32) / n)
-            for n in self.axes_pairs)
+    def axis_frequencies(self, device=None,
+                         like: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
+        """Angular frequency of each pair, one float32 tensor per axis (on ``like``'s
+        device when given, made from it: see :func:`~.tracing.arange_like`)."""
+        if like is None:
+            like = torch.zeros((), device=device)
+        return tuple(self.theta ** (-arange_like(like, n) / n) for n in self.axes_pairs)
 
-    def forward(self, grid: Sequence[int], device=None) -> Tuple[torch.Tensor, torch.Tensor]:
-        grid = tuple(int(g) for g in grid)
+    def forward(self, grid: Sequence[int], device=None,
+                like: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The tables of ``grid`` on ``device``, or on the device of ``like`` (a tensor
+        of ``prod(grid)`` elements, e.g. ``tokens[0, :, 0]``: what a traced tower passes,
+        so that the grid comes from its input)."""
+        grid = tuple(grid)
         if len(grid) != self.num_axes:
             raise ValueError(
                 f'RotaryEmbedding was built for {self.num_axes} axes but got a grid {grid}.')
-        key = (grid, str(device))
-        if key not in self._cache:
-            positions = torch.meshgrid(
-                *[torch.arange(n, device=device, dtype=torch.float32) for n in grid],
-                indexing='ij')
-            angles = torch.cat([
-                pos.reshape(-1, 1) * freq[None, :]
-                for pos, freq in zip(positions, self.axis_frequencies(device))
-            ], dim=-1)
-            # Tables are tiny; keep only the latest few grids (train + eval sizes).
-            if len(self._cache) >= 4:
-                self._cache.pop(next(iter(self._cache)))
-            self._cache[key] = (angles.cos(), angles.sin())
-        return self._cache[key]
+        if like is None:
+            like = torch.zeros(math.prod(int(g) for g in grid), device=device)
+        angles = torch.cat([
+            pos.reshape(-1, 1) * freq[None, :]
+            for pos, freq in zip(grid_positions(like, grid), self.axis_frequencies(like=like))
+        ], dim=-1)
+        return angles.cos(), angles.sin()
 
     def at(self, positions: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Tables for tokens at given grid positions: ``positions (N, L, num_axes)``
@@ -127,7 +133,7 @@ class RotaryEmbedding(nn.Module):
         positions = positions.float()
         angles = torch.cat([
             positions[..., axis:axis + 1] * freq
-            for axis, freq in enumerate(self.axis_frequencies(positions.device))], dim=-1)
+            for axis, freq in enumerate(self.axis_frequencies(like=positions))], dim=-1)
         return angles.cos(), angles.sin()
 
     def extra_repr(self) -> str:

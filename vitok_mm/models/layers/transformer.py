@@ -82,6 +82,7 @@ class Transformer(nn.Module):
             defaults=dict(mlp_ratio=mlp_ratio), known=('Block', 'ParallelBlock'))
         final_norm_cfg = norm_config(block.get('norm_type'), block.get('norm'))
         self.num_axes = num_axes
+        self.width = width
         self.grad_checkpointing = grad_checkpointing
         head_dim = head_dim_of(width, num_heads)
         self.rope = RotaryEmbedding(head_dim, num_axes, rope_theta) if rope else None
@@ -110,7 +111,7 @@ class Transformer(nn.Module):
             if len(grid) != self.num_axes:
                 raise ValueError(f'expected a {self.num_axes}-axis token grid, got {grid}.')
             x = self._add_positions(x, grid)
-            rope = self.rope(grid, x.device) if self.rope is not None else None
+            rope = self.rope(grid, like=x[0, :, 0]) if self.rope is not None else None
         else:
             if positions.shape[:2] != x.shape[:2] or positions.shape[-1] != self.num_axes:
                 raise ValueError(f'positions must be (N, L, {self.num_axes}) for tokens of shape '
@@ -120,7 +121,7 @@ class Transformer(nn.Module):
                                  'full token grid; packed batches of different sizes need '
                                  "RoPE or abs_pos_embed='sincos'.")
             if self.abs_pos_embed == 'sincos':
-                x = x + sincos_at(positions, x.shape[-1]).to(x.dtype)
+                x = x + sincos_at(positions, self.width).to(x.dtype)
             rope = self.rope.at(positions) if self.rope is not None else None
         # Blocks keep the two-argument call of the block contract unless there is more.
         extra = {} if cond is None else dict(cond=cond)
@@ -137,5 +138,5 @@ class Transformer(nn.Module):
         if self.pos_embed is not None:
             return x + self.pos_embed(grid).to(x.dtype)
         if self.abs_pos_embed == 'sincos':
-            return x + sincos_position_embedding(grid, x.shape[-1], device=x.device).to(x.dtype)
+            return x + sincos_position_embedding(grid, self.width, like=x[0, :, 0]).to(x.dtype)
         return x
