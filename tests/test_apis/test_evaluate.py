@@ -5,6 +5,7 @@ apart by `vitok-mm reconstruct`; the table, CSV, JSON and crops are written; wro
 is one line."""
 import csv
 import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from PIL import Image
 
 from vitok_mm.apis import Tokenizer
 from vitok_mm.cli import main
-from vitok_mm.workflows.evaluate import make_view
+from vitok_mm.workflows.evaluate import evaluate_tokenizers, make_view
 from vitok_mm.workflows.samples import bundled_photos
 from vitok_mm.workflows.scoring import score_folders
 
@@ -65,6 +66,33 @@ def test_evaluate_equals_score_folders_on_separately_written_reconstructions(set
     assert crops.shape == (5 * 36 * 3, 3 * 36 * 3, 3)  # an image per row, 3 columns, 3x
 
 
+def test_a_dataset_config_gives_its_pipelines_views(setup, tmp_path):
+    """--data CONFIG: the dataset of its test_dataloader, views made by its pipeline (here
+    a 32x32 centre crop), scored as the same crops in a folder are."""
+    root, data = setup
+    config = tmp_path / 'crops.py'
+    config.write_text(textwrap.dedent(f'''
+        test_dataloader = dict(dataset=dict(
+            type='ImageDataset', data_root='{data}', test_mode=True,
+            pipeline=[dict(type='LoadImage'), dict(type='CenterCrop', crop_size=32),
+                      dict(type='PackInputs')]))
+    '''))
+    crops = tmp_path / 'crops'
+    crops.mkdir()
+    for path in sorted(data.iterdir())[:3]:
+        array = np.asarray(Image.open(path))
+        top, left = (36 - 32) // 2, (44 - 32) // 2
+        Image.fromarray(array[top:top + 32, left:left + 32]).save(crops / path.name)
+    model = str(root / 'micro')
+    by_config = evaluate_tokenizers([model], str(config), str(tmp_path / 'a'), limit=3,
+                                    log=lambda line: None)
+    by_folder = evaluate_tokenizers([model], str(crops), str(tmp_path / 'b'),
+                                    log=lambda line: None)
+    assert by_config.rows[0]['num_images'] == 3
+    assert by_config.rows[0]['psnr'] == by_folder.rows[0]['psnr']
+    assert by_config.rows[0]['tokens'] == 64  # 32 x 32 at patch 4
+
+
 def test_views_follow_the_protocol():
     import torch
     image = torch.randint(0, 256, (3, 30, 50), dtype=torch.uint8)
@@ -74,7 +102,7 @@ def test_views_follow_the_protocol():
 
 
 @pytest.mark.parametrize('args, message', [
-    (['--data', 'nowhere'], 'error: --data nowhere is not a folder of images'),
+    (['--data', 'nowhere'], 'error: --data nowhere is neither a folder of images'),
     (['--data', '.', '--size', '0'], 'must be a positive integer'),
 ])
 def test_wrong_input_is_one_line(setup, tmp_path, args, message):

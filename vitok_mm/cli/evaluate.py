@@ -18,7 +18,10 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument('models', nargs='+', metavar='MODEL',
                         help='tokenizers: model names (vitok-mm list; e.g. sd-vae-ft-mse), '
                         'saved folders, hf://ORG/REPO or config files')
-    parser.add_argument('--data', required=True, help='a folder of images (recursive)')
+    parser.add_argument('--data', required=True,
+                        help='a folder of images (recursive), or a dataset config (.py) whose '
+                        'test pipeline makes the views')
+    parser.add_argument('--limit', type=positive_int, help='the first N images only')
     views = parser.add_mutually_exclusive_group()
     views.add_argument('--size', type=positive_int, metavar='S',
                        help='resize the short side to S and centre-crop S x S (the paper: 256)')
@@ -48,7 +51,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                  batch_size=args.batch_size, grid=args.grid,
                                  inception_weights=args.inception_weights,
                                  lpips_weights=args.lpips_weights,
-                                 min_fid_images=args.min_fid_images)
+                                 min_fid_images=args.min_fid_images, limit=args.limit)
     with open(result.table_path) as f:
         print(f.read().rstrip())
     print(f'written: {result.table_path}, {result.csv_path}, {result.json_path}'

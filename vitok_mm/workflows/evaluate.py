@@ -8,13 +8,15 @@ rFID/rIS where the Inception weights are at hand and there are at least
 E and tokens per image; encode and decode images per second and the peak memory of
 the run on this device.
 
-The view protocol: ``size=S`` resizes each image's short side to S (bicubic,
-antialiased) and centre-crops S x S, as the paper evaluates at 256p; ``max_tokens=N``
-shrinks each image (aspect ratio kept) until its token grid fits N tokens of the
-tokenizer with the *largest* patch, so every tokenizer sees the same pixels; neither:
-each image as it is (tokenizers pad to their patch size and crop back). Reconstructions
-are rounded to 8 bits and scored exactly as :func:`~vitok_mm.workflows.scoring.
-score_folders` scores files.
+The images: a folder, or a dataset config whose test pipeline makes the views (e.g. the
+quick start's ``configs/_base_/datasets/quickstart_photos_64p.py``: the numbers then
+equal the quick start's). On top, the view protocol: ``size=S`` resizes each image's
+short side to S (bicubic, antialiased) and centre-crops S x S, as the paper evaluates at
+256p; ``max_tokens=N`` shrinks each image (aspect ratio kept) until its token grid fits N
+tokens of the tokenizer with the *largest* patch, so every tokenizer sees the same
+pixels; neither: each image as it is (tokenizers pad to their patch size and crop back).
+Reconstructions are rounded to 8 bits and scored exactly as
+:func:`~vitok_mm.workflows.scoring.score_folders` scores files.
 
 Writes ``table.md``, ``table.csv``, ``results.json`` and, with ``grid``, ``crops.png``
 (a row per image: the original's centre crop, then each tokenizer's, zoomed).
@@ -54,23 +56,58 @@ class EvaluationResult:
     notes: List[str]
 
 
-def load_images(data: str) -> Dict[str, torch.Tensor]:
-    """The images of a folder (recursively) as ``{relative path: (3, H, W) uint8}``.
+def load_images(data: str, limit: Optional[int] = None) -> Dict[str, torch.Tensor]:
+    """The images of ``data`` as ``{name: (3, H, W) uint8}``: a folder (searched
+    recursively; names are relative paths), or a dataset config (``.py``: its
+    ``test_dataloader``'s dataset, else ``val_dataloader``'s, whose pipeline makes the
+    views, e.g. the paper's resize and centre crop). ``limit``: the first ``limit`` only.
 
     Raises:
-        ValueError: ``data`` is not a folder or holds no images.
+        ValueError: ``data`` is neither, holds no images, or is a video dataset.
     """
+    if data.endswith('.py') and osp.isfile(data):
+        return _dataset_images(data, limit)
     from vitok_mm.datasets import find_images
     from vitok_mm.datasets.transforms import LoadImage
     if not osp.isdir(data):
-        raise ValueError(f'--data {data} is not a folder of images (a folder is searched '
-                         'recursively for .jpg, .png, ...).')
-    names = find_images(data)
+        raise ValueError(f'--data {data} is neither a folder of images (searched '
+                         'recursively for .jpg, .png, ...) nor a dataset config (.py).')
+    names = find_images(data)[:limit]
     if not names:
         raise ValueError(f'--data {data} holds no images.')
     loader = LoadImage()
     return {name: torch.from_numpy(loader(dict(img_path=osp.join(data, name)))['img'])
             .permute(2, 0, 1).contiguous() for name in names}
+
+
+def _dataset_images(config: str, limit: Optional[int]) -> Dict[str, torch.Tensor]:
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from vitok_mm.registry import DATASETS
+    from vitok_mm.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(config)
+    loader = cfg.get('test_dataloader') or cfg.get('val_dataloader')
+    if not loader or 'dataset' not in loader:
+        raise ValueError(f'--data {config} has no test_dataloader or val_dataloader with a '
+                         'dataset: give a dataset config (configs/_base_/datasets/...) or a '
+                         'folder of images.')
+    with DefaultScope.overwrite_default_scope('vitok_mm'):
+        dataset = DATASETS.build(loader['dataset'])
+    count = len(dataset) if limit is None else min(limit, len(dataset))
+    if count == 0:
+        raise ValueError(f'--data {config}: its dataset is empty.')
+    images = {}
+    for index in range(count):
+        item = dataset[index]
+        pixels = item['inputs']
+        if pixels.ndim != 3:
+            raise ValueError(f'--data {config} is a video dataset ({tuple(pixels.shape)} per '
+                             'sample); evaluate compares image tokenizers.')
+        path = item['data_samples'].metainfo.get('img_path')
+        images[osp.basename(path) if path else f'{index:06d}'] = pixels
+    return images
 
 
 def make_view(image: torch.Tensor, size: Optional[int], max_tokens: Optional[int],
@@ -133,10 +170,11 @@ def evaluate_tokenizers(models: Sequence[str], data: str, out: str,
                         device: str = 'cpu', batch_size: int = 8, grid: bool = False,
                         inception_weights: Optional[str] = None,
                         lpips_weights: Optional[str] = None,
-                        min_fid_images: int = MIN_FID_IMAGES,
+                        min_fid_images: int = MIN_FID_IMAGES, limit: Optional[int] = None,
                         log: Callable[[str], None] = print) -> EvaluationResult:
     """Score ``models`` (what :meth:`Tokenizer.from_pretrained` takes) on the images of
-    ``data`` and write the table (see the module docstring).
+    ``data`` (a folder or a dataset config: :func:`load_images`) and write the table (see
+    the module docstring).
 
     Raises:
         ValueError: no models, both ``size`` and ``max_tokens``, a bad folder, an unknown
@@ -148,7 +186,7 @@ def evaluate_tokenizers(models: Sequence[str], data: str, out: str,
     if size is not None and max_tokens is not None:
         raise ValueError('give --size (a square view) or --max-tokens (a token budget), '
                          'not both.')
-    images = load_images(data)
+    images = load_images(data, limit)
     tokenizers = {}
     for model in models:
         log(f'loading {model}')
