@@ -47,15 +47,24 @@ def load_tokenizer(config: str, checkpoint: str, generator: Optional[torch.nn.Mo
         generator.data_preprocessor.check_fingerprint(
             weights_fingerprint(checkpoint), f'the tokenizer checkpoint {checkpoint}')
     tokenizer = build_model(cfg.model, checkpoint)
-    if generator is not None and 'input_shape' in cfg:
-        info = tokenizer.latent_info(tuple(cfg.input_shape))
-        shape = (info.channels, *info.grid)
-        if shape != tuple(generator.latent_shape):
-            raise ValueError(
-                f'the tokenizer {config} makes latents {shape} at its input_shape '
-                f'{tuple(cfg.input_shape)}, but the generator was trained on '
-                f'{tuple(generator.latent_shape)}; use the tokenizer config it was trained with.')
+    if generator is not None:
+        check_latent_shape(generator, tokenizer, cfg, config)
     return tokenizer.to(device).eval()
 
 
-__all__ = ['WEIGHTS', 'load_generator', 'load_tokenizer']
+def check_latent_shape(generator: torch.nn.Module, tokenizer: torch.nn.Module, cfg,
+                       source: str, generator_source: str = '') -> None:
+    """Raise ``ValueError`` when ``tokenizer`` (built from ``cfg``) makes latents of
+    another shape at its ``input_shape`` than ``generator`` was trained on."""
+    if cfg is None or 'input_shape' not in cfg or not hasattr(tokenizer, 'latent_info'):
+        return
+    info = tokenizer.latent_info(tuple(cfg.input_shape))
+    shape = (info.channels, *info.grid)
+    if shape != tuple(generator.latent_shape):
+        raise ValueError(
+            f'the tokenizer {source} makes latents {shape} at its input_shape '
+            f'{tuple(cfg.input_shape)}, but the generator{generator_source} was trained on '
+            f'{tuple(generator.latent_shape)}; use the tokenizer config it was trained with.')
+
+
+__all__ = ['WEIGHTS', 'check_latent_shape', 'load_generator', 'load_tokenizer']

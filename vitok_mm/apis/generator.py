@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from .generation import WEIGHTS, load_generator
+from .generation import WEIGHTS, check_latent_shape, load_generator
 from .tokenizer import Tokenizer, to_uint8
 
 #: The subfolder of a saved generator that holds its tokenizer (when not named).
@@ -46,7 +46,7 @@ TokenizerSpec = Union[None, str, 'Tokenizer', Sequence[str]]
 def check_pair(model: torch.nn.Module, tokenizer: Tokenizer, source: str,
                tokenizer_source: str) -> None:
     """Raise ``ValueError`` unless ``tokenizer`` is the one ``model``'s latent statistics
-    were made with (fingerprint) and makes latents of its shape."""
+    were made with (fingerprint) and makes latents of its shape (:func:`check_latent_shape`)."""
     own = model.data_preprocessor.fingerprint_hex
     if own is not None and tokenizer.fingerprint != own:
         raise ValueError(
@@ -54,15 +54,8 @@ def check_pair(model: torch.nn.Module, tokenizer: Tokenizer, source: str,
             f'the generator {source} was trained on the latents of tokenizer {own[:12]}...: '
             'a generator only works with the tokenizer it was trained for. Give that '
             'tokenizer, or none to use the one the generator records.')
-    cfg = tokenizer.config
-    if cfg is not None and 'input_shape' in cfg and hasattr(tokenizer.model, 'latent_info'):
-        info = tokenizer.model.latent_info(tuple(cfg.input_shape))
-        shape = (info.channels, *info.grid)
-        if shape != tuple(model.latent_shape):
-            raise ValueError(
-                f'the tokenizer {tokenizer_source} makes latents {shape} at its input_shape '
-                f'{tuple(cfg.input_shape)}, but the generator {source} was trained on '
-                f'{tuple(model.latent_shape)}; use the tokenizer config it was trained with.')
+    check_latent_shape(model, tokenizer.model, tokenizer.config, tokenizer_source,
+                       f' {source}')
 
 
 def _is_generator_config(cfg: Config) -> bool:
