@@ -3,6 +3,7 @@ after SIGKILL, crash-safe checkpoints, DDP on 2 CPU processes, non-finite stops.
 import math
 import os
 import os.path as osp
+import shutil
 import signal
 import subprocess
 import sys
@@ -390,3 +391,48 @@ def test_resume_on_a_different_number_of_processes(tmp_path, samples):
     checkpoint = load_state(str(tmp_path / 'run' / 'iter_6.pth'))
     assert checkpoint['meta']['iter'] == 6
     assert len(checkpoint['random_states']) == 2
+
+
+def test_a_truncated_newest_checkpoint_is_named_and_resume_equals_the_previous_one(
+        tmp_path, samples):
+    """iter_6.pth cut short (a node died while copying): --resume warns naming the file,
+    the reason and the iterations to redo, and ends equal to a run resumed from iter_3."""
+    config = write_config(tmp_path, samples, max_iters=6)
+    work = tmp_path / 'run'
+    assert run_train(config, str(work)).returncode == 0
+    explicit = tmp_path / 'explicit'
+    shutil.copytree(work, explicit)
+    for folder in (work, explicit):
+        data = (folder / 'iter_6.pth').read_bytes()
+        (folder / 'iter_6.pth').write_bytes(data[:len(data) // 2])
+    resumed = run_train(config, str(work), '--resume')
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    log = resumed.stdout + resumed.stderr
+    assert (f'resume skipped {work / "iter_6.pth"}: truncated or not a checkpoint' in log), \
+        log[-3000:]
+    assert (f'resuming from {work / "iter_3.pth"}; iterations 4-6 will be trained again.'
+            in log)
+    by_hand = run_train(config, str(explicit), '--resume', str(explicit / 'iter_3.pth'))
+    assert by_hand.returncode == 0, by_hand.stderr[-3000:]
+    a = load_state(str(work / 'iter_6.pth'))['state_dict']
+    b = load_state(str(explicit / 'iter_6.pth'))['state_dict']
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_checkpoint_damaged_inside_fails_its_crc_and_is_named(tmp_path, samples):
+    config = write_config(tmp_path, samples, max_iters=3)
+    work = tmp_path / 'run'
+    assert run_train(config, str(work)).returncode == 0
+    data = bytearray((work / 'iter_3.pth').read_bytes())
+    (work / 'iter_6.pth').write_bytes(bytes(data))
+    middle = len(data) // 2
+    data[middle:middle + 16] = bytes(b ^ 0xFF for b in data[middle:middle + 16])
+    (work / 'iter_6.pth').write_bytes(bytes(data))
+    (work / 'last_checkpoint').write_text(str(work / 'iter_6.pth'))
+    warnings = []
+    assert find_resume_checkpoint(str(work), warn=warnings.append).endswith('iter_3.pth')
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f'resume skipped {work / "iter_6.pth"}: corrupt (its entry ')
+    assert 'fails the CRC check)' in warnings[0]
+    assert warnings[0].endswith(f'resuming from {work / "iter_3.pth"}; iterations 4-6 will '
+                                'be trained again.')
