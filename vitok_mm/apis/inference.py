@@ -63,7 +63,7 @@ def load_view(path: str, size: int) -> torch.Tensor:
     from vitok_mm.registry import TRANSFORMS
     # Built from vitok_mm's registry by name, whatever the current default scope is.
     pipeline = Compose([TRANSFORMS.build(t) for t in (
-        dict(type='LoadImage'), dict(type='ResizeShortSide', size=size),
+        dict(type='LoadImage', exif_orientation=True), dict(type='ResizeShortSide', size=size),
         dict(type='CenterCrop', crop_size=size), dict(type='PackInputs'))])
     return pipeline(dict(img_path=path))['inputs']
 

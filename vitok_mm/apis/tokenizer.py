@@ -261,8 +261,12 @@ class Tokenizer:
         if isinstance(item, str) or hasattr(item, '__fspath__'):
             item, kind = self.read_file(str(item)), 'path'
         elif isinstance(item, Image.Image):
+            from PIL import ImageOps
+
             from vitok_mm.datasets.transforms.loading import to_rgb8
-            item, kind = to_rgb8(item), 'pil'
+            # As displayed: a photo opened with its EXIF orientation tag is turned (a no-op
+            # for one already turned, which no longer has the tag).
+            item, kind = to_rgb8(ImageOps.exif_transpose(item)), 'pil'
         if not isinstance(item, np.ndarray):
             raise ValueError(f'unsupported input of type {type(item).__name__}: give a file '
                              'path, a PIL image, a uint8 array or a tensor in [-1, 1].')
@@ -291,7 +295,7 @@ class Tokenizer:
         from vitok_mm.datasets.transforms.loading import LoadImage
         # The datasets' reader: any mode to 8-bit RGB; a corrupt file is a
         # CorruptSampleError naming it.
-        return LoadImage()(dict(img_path=path))['img']
+        return LoadImage(exif_orientation=True)(dict(img_path=path))['img']
 
     def _target_size(self, height: int, width: int) -> Tuple[int, int]:
         """The size ``resize`` / ``max_tokens`` give an input of ``height x width``."""

@@ -56,7 +56,10 @@ class ImageDataset(FileListDataset):
         info = super().get_data_info(idx)
         if self.cache_images:
             if idx not in self._image_cache:
-                img = LoadImage().transform(dict(img_path=info['img_path']))['img']
+                # The pipeline's own loader (its exif_orientation), else the default.
+                loader = next((t for t in getattr(self.pipeline, 'transforms', ())
+                               if isinstance(t, LoadImage)), LoadImage())
+                img = loader.transform(dict(img_path=info['img_path']))['img']
                 img.setflags(write=False)  # shared between draws: transforms must copy
                 self._image_cache[idx] = img
             info['img'] = self._image_cache[idx]

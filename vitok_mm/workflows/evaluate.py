@@ -75,7 +75,7 @@ def load_images(data: str, limit: Optional[int] = None) -> Dict[str, torch.Tenso
     names = find_images(data)[:limit]
     if not names:
         raise ValueError(f'--data {data} holds no images.')
-    loader = LoadImage()
+    loader = LoadImage(exif_orientation=True)  # the photos as displayed
     return {name: torch.from_numpy(loader(dict(img_path=osp.join(data, name)))['img'])
             .permute(2, 0, 1).contiguous() for name in names}
 

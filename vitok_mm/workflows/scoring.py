@@ -68,7 +68,7 @@ def load_pairs(pairs: List[Tuple[str, str]]) -> List[Tuple[torch.Tensor, torch.T
     Raises:
         ValueError: files that cannot be decoded and pairs whose sizes differ, all named.
     """
-    loader, loaded, problems = LoadImage(), [], []
+    loader, loaded, problems = LoadImage(exif_orientation=True), [], []
     for gt_path, recon_path in pairs:
         images = []
         for path in (gt_path, recon_path):

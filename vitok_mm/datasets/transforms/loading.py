@@ -4,7 +4,7 @@ from typing import Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vitok_mm.registry import TRANSFORMS
 
@@ -53,7 +53,19 @@ class LoadImage(BaseTransform):
     already holds a decoded ``img`` (a dataset's image cache) passes through.
     Raises :class:`CorruptSampleError` naming the file when it cannot be decoded;
     the dataset's ``bad_sample`` policy decides what happens next.
+
+    Args:
+        exif_orientation: turn the image as its EXIF orientation tag says, so that it is
+            the picture every viewer displays (a phone photo shot in portrait). Off by
+            default for training and evaluation data, as ImageNet-style loaders
+            (torchvision's ``ImageFolder``, the paper's) read the stored pixels: results
+            stay comparable with published ones. The Tokenizer API, the CLI and folder
+            scoring turn it on: a user's photo comes back as it is displayed.
     """
+
+    def __init__(self, exif_orientation: bool = False):
+        super().__init__()
+        self.exif_orientation = exif_orientation
 
     def transform(self, results: dict) -> Optional[dict]:
         if 'img' in results:
@@ -67,6 +79,8 @@ class LoadImage(BaseTransform):
             else:
                 image = Image.open(path)
             image.load()  # decode now: truncated files fail here, not later
+            if self.exif_orientation:
+                image = ImageOps.exif_transpose(image)
             img = to_rgb8(image)
         except (OSError, ValueError, UnidentifiedImageError, SyntaxError,
                 Image.DecompressionBombError) as error:
