@@ -195,10 +195,12 @@ def save_pretrained(tokenizer, folder: str, metrics: Optional[Dict[str, float]] 
 
 
 def write_text(path: str, text: str) -> None:
-    """Write a file atomically (a ``.partial`` file renamed into place)."""
-    with open(path + '.partial', 'w') as f:
-        f.write(text)
-    os.replace(path + '.partial', path)
+    """Write a file atomically (a staged file renamed into place; a failed write is a
+    one-line :class:`~vitok_mm.utils.storage.StorageError`)."""
+    from vitok_mm.utils.storage import staged_file
+    with staged_file(path, needed=len(text.encode())) as partial:
+        with open(partial, 'w') as f:
+            f.write(text)
 
 
 __all__ = ['CARD_FILE', 'CONFIG_FILE', 'INFO_FILE', 'REQUIRED_FILES', 'WEIGHTS_FILE',

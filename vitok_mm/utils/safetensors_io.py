@@ -15,6 +15,7 @@ The format (https://github.com/huggingface/safetensors): an 8-byte little-endian
 length, a JSON header ``{name: {dtype, shape, data_offsets: [begin, end]}, '__metadata__':
 {str: str}}`` and the tensors' bytes, offsets counted from the end of the header.
 """
+import contextlib
 import json
 import math
 import os
@@ -169,9 +170,24 @@ class SafetensorsWriter:
         text = json.dumps(header, separators=(',', ':')).encode()
         text += b' ' * (-len(text) % 8)  # tensors start 8-byte aligned, as safetensors does
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        self._size = 8 + len(text) + offset
         self._file = open(self.partial, 'wb')
-        self._file.write(struct.pack('<Q', len(text)) + text)
         self._next = 0
+        self._guard(self._file.write, struct.pack('<Q', len(text)) + text)
+
+    def _guard(self, operation, *args):
+        """Run a write; a failed one removes the partial file and is a one-line
+        :class:`~vitok_mm.utils.storage.StorageError` naming the file and its size."""
+        from .storage import is_write_failure, remove_quietly, storage_error
+        try:
+            return operation(*args)
+        except (OSError, RuntimeError) as error:
+            if not is_write_failure(error):
+                raise
+            with contextlib.suppress(OSError):
+                self._file.close()
+            remove_quietly(self.partial)
+            raise storage_error(self.path, error, self._size) from error
 
     def write(self, name: str, tensor: torch.Tensor) -> None:
         """The next tensor of the layout (its name, dtype and shape must be the announced ones)."""
@@ -181,7 +197,7 @@ class SafetensorsWriter:
                              f'the layout expects {expected} next.')
         if tensor.numel():
             data = tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8)
-            self._file.write(memoryview(data.numpy()))
+            self._guard(self._file.write, memoryview(data.numpy()))
         self._next += 1
 
     def close(self) -> None:
@@ -190,12 +206,12 @@ class SafetensorsWriter:
         Raises:
             ValueError: tensors of the layout were not written.
         """
-        self._file.close()
+        self._guard(self._file.close)
         if self._next != len(self._order):
             os.remove(self.partial)
             raise ValueError(f'{self.path}: {len(self._order) - self._next} tensor(s) of the '
                              'layout were not written.')
-        os.replace(self.partial, self.path)
+        self._guard(os.replace, self.partial, self.path)
 
     def __enter__(self) -> 'SafetensorsWriter':
         return self
@@ -204,7 +220,8 @@ class SafetensorsWriter:
         if kind is None:
             self.close()
         else:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
             if osp.exists(self.partial):
                 os.remove(self.partial)
 

@@ -129,11 +129,7 @@ def write_samples_npz(path: str, images: np.ndarray,
                              f'for {images.shape[0]} images; expected {LAYOUT}.')
         arrays[LABELS] = labels.astype(np.int64)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    partial = f'{path}.partial-{os.getpid()}'
-    try:
+    from .storage import staged_file
+    with staged_file(path, needed=sum(a.nbytes for a in arrays.values())) as partial:
         with open(partial, 'wb') as f:
             np.savez(f, **arrays)
-        os.replace(partial, path)
-    finally:
-        if osp.exists(partial):
-            os.remove(partial)

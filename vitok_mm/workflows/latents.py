@@ -23,6 +23,7 @@ from mmengine.utils import ProgressBar
 from vitok_mm.apis.inference import build_inference_model, load_inference_config
 from vitok_mm.utils.latent_cache import MANIFEST_FILE, STATS_FILE, shard_name
 from vitok_mm.utils.processes import init_distributed, local_device
+from vitok_mm.utils.storage import staged_file
 from vitok_mm.utils.weights import weights_fingerprint
 
 STORES = ('mean', 'moments')
@@ -34,10 +35,11 @@ SETTINGS = ('tokenizer_config', 'tokenizer_fingerprint', 'data_config', 'split',
 
 
 def _atomic_write(path: str, write) -> None:
-    partial = f'{path}.partial-{os.getpid()}'
-    with open(partial, 'wb') as f:
-        write(f)
-    os.replace(partial, path)
+    """``write(f)`` into a staged file renamed to ``path`` (a failed write removes it and
+    is a one-line :class:`~vitok_mm.utils.storage.StorageError`)."""
+    with staged_file(path, rerun='rerun the same command: finished shards are kept') as partial:
+        with open(partial, 'wb') as f:
+            write(f)
 
 
 def _check(views: int, store: str, split: str, dtype: str, shard_size: int,

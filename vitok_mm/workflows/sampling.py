@@ -20,6 +20,7 @@ from PIL import Image
 
 from vitok_mm.apis.generation import WEIGHTS
 from vitok_mm.utils.processes import init_distributed, local_device
+from vitok_mm.utils.storage import staged_file
 from vitok_mm.utils.weights import file_sha256, weights_fingerprint
 
 SETTINGS_FILE = 'settings.json'
@@ -42,16 +43,16 @@ def sample_labels(num_samples: int, classes: Sequence[int], class_balanced: bool
 
 def write_sample(folder: str, index: int, array: np.ndarray) -> None:
     """One sample as ``{index:06d}.png`` (image) or ``.gif`` (clip), atomically."""
-    if array.ndim == 3:
-        path = osp.join(folder, f'{index:06d}.png')
-        partial = f'{path}.partial-{os.getpid()}.png'
-        Image.fromarray(array).save(partial)
-    else:
-        path = osp.join(folder, f'{index:06d}.gif')
-        partial = f'{path}.partial-{os.getpid()}.gif'
-        frames = [Image.fromarray(frame) for frame in array]
-        frames[0].save(partial, save_all=True, append_images=frames[1:], duration=125, loop=0)
-    os.replace(partial, path)
+    suffix = '.png' if array.ndim == 3 else '.gif'
+    path = osp.join(folder, f'{index:06d}{suffix}')
+    with staged_file(path, needed=array.nbytes, suffix=suffix,
+                     rerun='rerun the same command: finished samples are kept') as partial:
+        if array.ndim == 3:
+            Image.fromarray(array).save(partial)
+        else:
+            frames = [Image.fromarray(frame) for frame in array]
+            frames[0].save(partial, save_all=True, append_images=frames[1:], duration=125,
+                           loop=0)
 
 
 def _done(folder: str) -> Dict[int, str]:

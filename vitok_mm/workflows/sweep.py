@@ -69,6 +69,7 @@ from mmengine.config import Config
 
 #: The paper's tower sizes (Table 1), for the ``encoder`` / ``decoder`` axes.
 from vitok_mm.models.variants import TOWER_SIZES
+from vitok_mm.utils.storage import staged_file
 
 #: The named axes and what they set.
 NAMED_AXES = ('patch_size', 'tubelet_size', 'latent_channels', 'encoder', 'decoder',
@@ -295,10 +296,9 @@ def read_result(sweep: Sweep, point: SweepPoint) -> Optional[dict]:
 def _write_result(sweep: Sweep, point: SweepPoint, result: dict) -> None:
     folder = point_dir(sweep, point)
     os.makedirs(folder, exist_ok=True)
-    partial = osp.join(folder, RESULT_FILE + '.part')
-    with open(partial, 'w') as f:
-        json.dump(result, f, indent=2)
-    os.replace(partial, osp.join(folder, RESULT_FILE))
+    with staged_file(osp.join(folder, RESULT_FILE)) as partial:
+        with open(partial, 'w') as f:
+            json.dump(result, f, indent=2)
 
 
 def describe(config: str) -> Dict[str, Any]:
@@ -543,13 +543,15 @@ def collect_table(sweep: Sweep) -> List[dict]:
     for row in rows:
         columns += [key for key in row if key not in columns]
     os.makedirs(sweep.work_dir, exist_ok=True)
-    with open(osp.join(sweep.work_dir, f'{sweep.table}.json'), 'w') as f:
-        json.dump(dict(sweep=sweep.path, base=sweep.base, axes=sweep.axes, rows=rows), f,
-                  indent=2)
-    with open(sweep.table_path, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    with staged_file(osp.join(sweep.work_dir, f'{sweep.table}.json')) as partial:
+        with open(partial, 'w') as f:
+            json.dump(dict(sweep=sweep.path, base=sweep.base, axes=sweep.axes, rows=rows), f,
+                      indent=2)
+    with staged_file(sweep.table_path) as partial:
+        with open(partial, 'w', newline='') as f:
+            writer = csv.DictWriter(f, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
     return rows
 
 

@@ -1,4 +1,5 @@
 """MMEngine's checkpoint hook, with what every vitok_mm run needs of its checkpoints."""
+import glob
 import os
 import os.path as osp
 import signal
@@ -6,11 +7,19 @@ import threading
 from typing import Any, Optional, Sequence
 
 import torch
-from mmengine.dist import all_reduce, barrier, get_world_size, is_main_process
+from mmengine.dist import all_reduce, get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
 
 from vitok_mm.registry import HOOKS
 from vitok_mm.utils.checkpoint import read_checkpoints_weights_only
+from vitok_mm.utils.storage import (
+    StorageError,
+    is_write_failure,
+    partial_size,
+    remove_quietly,
+    staged_file,
+    storage_error,
+)
 
 from .random_state_hook import gather_random_states
 
@@ -35,12 +44,43 @@ class _StagedSaves:
             return self._runner.save_checkpoint(out_dir, filename, *args, **kwargs)
         # The same name on every process: a sharded (FSDP local) checkpoint is a folder
         # that each process writes its part into.
-        staging = f'.{filename}.partial'
-        self._runner.save_checkpoint(out_dir, staging, *args, **kwargs)
-        if get_world_size() > 1:
-            barrier()  # every part is written
+        staging = osp.join(out_dir, f'.{filename}.partial')
+        target = osp.join(out_dir, filename)
+        error = None
+        try:
+            self._runner.save_checkpoint(out_dir, osp.basename(staging), *args, **kwargs)
+        except (OSError, RuntimeError) as caught:
+            if not is_write_failure(caught):
+                raise
+            error = caught
+        failed = error is not None
+        if get_world_size() > 1:  # every part is written, or every process stops
+            flag = torch.tensor([int(failed)], dtype=torch.int64)
+            all_reduce(flag, op='max')
+            failed = bool(flag.item())
+        if failed:
+            written = partial_size(staging)
+            if is_main_process() or error is not None:
+                remove_quietly(staging)
+            rerun = ('rerun with --resume: the earlier checkpoints are intact and resuming '
+                     'is exact')
+            if error is None:
+                raise StorageError(f'another process could not write its part of {target} '
+                                   '(its error names the cause); the run stopped on every '
+                                   f'process. Then {rerun}.', target)
+            raise storage_error(target, error, max(filter(None, (
+                written, previous_checkpoint_size(out_dir))), default=None), rerun) from error
         if is_main_process():
-            os.replace(osp.join(out_dir, staging), osp.join(out_dir, filename))
+            os.replace(staging, target)
+
+
+def previous_checkpoint_size(out_dir: str) -> Optional[int]:
+    """Size of the newest ``iter_*.pth`` / ``epoch_*.pth`` in ``out_dir`` (what the next
+    one needs, about), or None."""
+    sizes = [(osp.getmtime(path), partial_size(path))
+             for pattern in ('iter_*.pth', 'epoch_*.pth')
+             for path in glob.glob(osp.join(out_dir, pattern))]
+    return max(sizes)[1] if sizes else None
 
 
 #: Signals that ask a run to stop soon (Slurm ``--signal``, Kubernetes, spot instances).
@@ -145,7 +185,6 @@ class CheckpointHook(MMEngineCheckpointHook):
         super()._save_checkpoint_with_step(_StagedSaves(runner), step, meta)
         if is_main_process() and self.last_ckpt is not None:
             pointer = osp.join(runner.work_dir, 'last_checkpoint')
-            partial = f'{pointer}.partial-{os.getpid()}'
-            with open(partial, 'w') as f:
-                f.write(str(self.last_ckpt))
-            os.replace(partial, pointer)
+            with staged_file(pointer, rerun='rerun with --resume') as partial:
+                with open(partial, 'w') as f:
+                    f.write(str(self.last_ckpt))
