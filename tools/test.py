@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     cfg = load_config(args.config, args.cfg_options, args.work_dir, launcher=args.launcher)
     cfg.load_from = args.checkpoint
     notes = configure_test_sets(cfg)
-    runner = build_runner(cfg)
+    runner = build_runner(cfg, lock=False)  # beside a training run on the folder is fine
     runner.test()
     rows, skipped = collect_test_results(runner.test_loop)
     notes += skipped

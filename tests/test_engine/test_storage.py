@@ -3,6 +3,7 @@ free space, no partial file left, and a --resume after making room equal to a ru
 never failed. On a real small tmpfs where the machine allows mounting one (root), and
 with an injected ENOSPC from the writer everywhere."""
 import errno
+import gc
 import os
 import shutil
 import subprocess
@@ -88,6 +89,8 @@ def test_an_injected_enospc_leaves_nothing_and_resume_is_exact(tmp_path, samples
     size = (work / 'iter_3.pth').stat().st_size
     assert error.value.needed == size  # the previous checkpoint's size, the better guess
     assert not [p for p in os.listdir(work) if 'partial' in p]
+    del runner, error  # the failed run ends here: its work dir's lock goes with it
+    gc.collect()
     monkeypatch.setattr(mmengine_runner, 'save_checkpoint', save)
     resumed = run_train(config, str(work), '--resume')
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -138,3 +141,24 @@ def test_every_staged_writer_fails_cleanly_on_a_full_disk(tmp_path):
             assert os.listdir(disk) == [], name
     finally:
         subprocess.run(['umount', '-l', str(disk)], capture_output=True)
+
+
+def test_a_full_disk_on_rank_0_stops_both_gloo_processes_in_one_line(tmp_path, samples):
+    """DDP on 2 CPU processes; rank 0's write of iter_6 fails: both processes stop at that
+    save (the failure is reduced over ranks, as a NaN is), the partial file is gone, and a
+    2-process --resume finishes the run."""
+    config = write_config(tmp_path, samples, max_iters=6, extra="""
+        custom_hooks = [dict(type='FullDiskAtSave', name='iter_6', rank=0)]
+    """)
+    work = tmp_path / 'run'
+    failed = run_train(config, str(work), nproc=2)
+    assert failed.returncode != 0
+    log = failed.stdout + failed.stderr
+    assert f'error: could not write {work / "iter_6.pth"}: no space left on the device' in log
+    assert (f'error: another process could not write {work / "iter_6.pth"} (its error names '
+            'the cause); every process stopped.' in log), log[-3000:]
+    assert not [p for p in os.listdir(work) if 'partial' in p]
+    resumed = run_train(write_config(tmp_path, samples, max_iters=6), str(work), '--resume',
+                        nproc=2)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert load_state(str(work / 'iter_6.pth'))['meta']['iter'] == 6

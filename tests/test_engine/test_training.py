@@ -61,6 +61,29 @@ class SaveRankWeights(Hook):
         torch.save(model.state_dict(), os.path.join(runner.work_dir, f'rank{get_rank()}.pth'))
 
 
+@HOOKS.register_module()
+class FullDiskAtSave(Hook):
+    """From checkpoint `name` on, this process's checkpoint writes fail with ENOSPC after
+    writing a little (a disk that fills mid-save); with `rank`, on that process only."""
+    def __init__(self, name, rank=None):
+        self.name, self.rank = name, rank
+
+    def before_train(self, runner):
+        import errno
+        from mmengine.runner import runner as runner_module
+        if self.rank not in (None, get_rank()):
+            return
+        save, name = runner_module.save_checkpoint, self.name
+
+        def full(checkpoint, filename, *args, **kwargs):
+            if name in str(filename):
+                with open(filename, 'wb') as f:
+                    f.write(bytes(1000))
+                raise OSError(errno.ENOSPC, 'No space left on device')
+            return save(checkpoint, filename, *args, **kwargs)
+        runner_module.save_checkpoint = full
+
+
 @MODELS.register_module()
 class ExplodingLoss(nn.Module):
     """A loss term that turns NaN from iteration `at` (counted in calls)."""

@@ -15,12 +15,14 @@ from vitok_mm.datasets import CorruptSampleError
 from vitok_mm.engine import NonFiniteError
 from vitok_mm.utils import CheckpointError
 from vitok_mm.utils.download import DownloadError
+from vitok_mm.utils.folder_lock import FolderInUseError
 from vitok_mm.utils.storage import StorageError
 from vitok_mm.workflows.runner import exit_process, shutdown_distributed
 
 #: Exceptions that mean a wrong input (their messages name it and the fix).
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, CheckpointError,
-               CorruptSampleError, NonFiniteError, DownloadError, StorageError)
+               CorruptSampleError, NonFiniteError, DownloadError, StorageError,
+               FolderInUseError)
 DEBUG_FLAG = '--debug'
 
 

@@ -21,6 +21,7 @@ from mmengine.dist import barrier, get_dist_info
 from mmengine.utils import ProgressBar
 
 from vitok_mm.apis.inference import build_inference_model, load_inference_config
+from vitok_mm.utils.folder_lock import lock_folder
 from vitok_mm.utils.latent_cache import MANIFEST_FILE, STATS_FILE, shard_name
 from vitok_mm.utils.processes import init_distributed, local_device
 from vitok_mm.utils.storage import staged_file
@@ -220,6 +221,9 @@ def extract_latents(tokenizer_config: str, checkpoint: str, data_config: str, ou
         latent_shape=[info.channels, *info.grid])
     os.makedirs(out, exist_ok=True)
     if rank == 0:
+        # One extraction per cache folder: a second one would remove the first's partial
+        # shards below and write the same shards (one line naming the holder).
+        lock_folder(out, 'latent extraction')
         _agree_with_existing(out, manifest)
         for name in os.listdir(out):  # what a killed run was writing
             if '.partial-' in name:

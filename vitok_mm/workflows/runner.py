@@ -3,6 +3,7 @@ import logging
 import os
 import os.path as osp
 import sys
+import weakref
 from typing import Optional
 
 import torch
@@ -16,6 +17,7 @@ from vitok_mm.engine import find_resume_checkpoint
 from vitok_mm.evaluation import split_available
 from vitok_mm.registry import RUNNERS
 from vitok_mm.utils import register_all_modules
+from vitok_mm.utils.folder_lock import lock_folder, unlock_folder
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None, work_dir: Optional[str] = None,
@@ -155,9 +157,28 @@ def exit_process(code: int) -> None:
     os._exit(code)
 
 
-def build_runner(cfg: Config) -> Runner:
-    """The config's runner (``runner_type``, default MMEngine's ``Runner``)."""
+def build_runner(cfg: Config, lock: bool = True) -> Runner:
+    """The config's runner (``runner_type``, default MMEngine's ``Runner``).
+
+    ``lock``: rank 0 first takes the work dir's lock (:mod:`vitok_mm.utils.folder_lock`),
+    before the runner writes anything, held while the runner lives: a second run on the
+    same work dir is refused in one line naming the first. ``tools/test.py`` passes False:
+    testing a checkpoint beside a training run on the same folder is fine.
+
+    Raises:
+        FolderInUseError: another live process runs in this work dir.
+    """
+    if lock:
+        lock_folder(cfg.work_dir, 'training run')
     init_cpu_distributed(cfg)
     register_all_modules(init_default_scope=False)
     init_default_scope(cfg.get('default_scope', 'vitok_mm'))
-    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    try:
+        runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    except BaseException:
+        if lock:
+            unlock_folder(cfg.work_dir)
+        raise
+    if lock:
+        weakref.finalize(runner, unlock_folder, cfg.work_dir)
+    return runner

@@ -19,6 +19,7 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 
 from vitok_mm.apis.generation import WEIGHTS
+from vitok_mm.utils.folder_lock import lock_folder
 from vitok_mm.utils.processes import init_distributed, local_device
 from vitok_mm.utils.storage import staged_file
 from vitok_mm.utils.weights import file_sha256, weights_fingerprint
@@ -129,6 +130,8 @@ def sample_to_folder(config: str, checkpoint: str, tokenizer_config: str,
                     solver=type(chosen).__name__, num_steps=chosen.num_steps, seed=seed,
                     classes=classes, class_balanced=class_balanced, num_samples=num_samples)
     images = osp.join(out, IMAGE_DIR)
+    if rank == 0:
+        lock_folder(out, 'sampling run')  # one sampler per folder (one line naming it)
     os.makedirs(images, exist_ok=True)
     if rank == 0:
         _agree(out, settings)

@@ -65,9 +65,9 @@ class _StagedSaves:
             rerun = ('rerun with --resume: the earlier checkpoints are intact and resuming '
                      'is exact')
             if error is None:
-                raise StorageError(f'another process could not write its part of {target} '
-                                   '(its error names the cause); the run stopped on every '
-                                   f'process. Then {rerun}.', target)
+                raise StorageError(f'another process could not write {target} (its error '
+                                   'names the cause); every process stopped. Make room, '
+                                   f'then {rerun}.', target)
             raise storage_error(target, error, max(filter(None, (
                 written, previous_checkpoint_size(out_dir))), default=None), rerun) from error
         if is_main_process():
