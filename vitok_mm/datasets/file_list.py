@@ -12,7 +12,7 @@ from .seeding import SampleKey, local_seed, split_key
 from .transforms import CorruptSampleError
 
 BAD_SAMPLE_POLICIES = ('raise', 'skip')
-DATA_DOCS = 'README.md, section "Preparing data"'
+DATA_DOCS = 'docs/data.md, "Preparing data"'
 
 
 def find_files(folder: str, extensions: Sequence[str], recursive: bool = True) -> List[str]:
