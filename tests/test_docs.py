@@ -4,6 +4,7 @@ tool that exists, and every --flag it shows is one that tool's --help lists. A r
 or removed flag fails here, not in a user's terminal."""
 import functools
 import glob
+import os
 import re
 import subprocess
 import sys
@@ -71,3 +72,45 @@ def test_every_documented_flag_exists(page, command):
     missing = sorted(flag for flag in DOCUMENTED[(page, command)]
                      if not re.search(rf'(?<![\w-]){re.escape(flag)}(?![\w-])', text))
     assert not missing, f'{page} shows `{command}` with {missing}, which its --help lacks'
+
+
+# ---------------------------------------------------------------- the Python examples
+
+#: What a Python example of the docs may be marked (an HTML comment on the line before it).
+MARKS = ('runs', 'config', 'needs network', 'needs data', 'needs the quick start')
+EXAMPLE = re.compile(r'(?:<!-- example: ([^>]*?) -->\n)?```python\n(.*?)```', flags=re.S)
+
+
+def python_examples():
+    """``[(page:line, mark or None, code)]`` for every Python block of the docs."""
+    found = []
+    for page in PAGES:
+        text = (REPO / page).read_text()
+        for match in EXAMPLE.finditer(text):
+            line = text[:match.start()].count('\n') + 1
+            found.append((f'{page}:{line}', match.group(1), match.group(2)))
+    return found
+
+
+EXAMPLES = python_examples()
+
+
+def test_every_python_example_runs_here_or_says_what_it_needs():
+    assert len(EXAMPLES) >= 10
+    unmarked = [where for where, mark, _ in EXAMPLES if mark not in MARKS]
+    assert not unmarked, (f'mark these examples with <!-- example: one of {MARKS} --> on the '
+                          f'line before: {unmarked}')
+
+
+@pytest.mark.parametrize('where, mark, code', EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_python_examples(where, mark, code, tmp_path):
+    """``runs``: executed as written, in a fresh interpreter in an empty folder (random
+    weights; nothing downloaded). The others must at least be valid Python (a config is a
+    Python file too)."""
+    compile(code, where, 'exec')
+    if mark != 'runs':
+        return
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=600,
+                          env=dict(os.environ, PYTHONPATH=str(REPO), VITOK_MM_OFFLINE='1'))
+    assert done.returncode == 0, f'the example at {where} failed:\n{done.stderr[-3000:]}'
