@@ -13,6 +13,11 @@ from .inference import load_inference_config
 WEIGHTS = ('ema', 'raw')
 
 
+def is_generator_config(cfg) -> bool:
+    """Whether ``cfg``'s model is a latent generator (``LatentDiffusion``)."""
+    return cfg.get('model', {}).get('type') == 'LatentDiffusion'
+
+
 def load_generator(config: str, checkpoint: str, weights: str = 'ema',
                    device: str = 'cpu') -> torch.nn.Module:
     """A trained ``LatentDiffusion`` in eval mode.
@@ -67,4 +72,5 @@ def check_latent_shape(generator: torch.nn.Module, tokenizer: torch.nn.Module, c
             f'{tuple(generator.latent_shape)}; use the tokenizer config it was trained with.')
 
 
-__all__ = ['WEIGHTS', 'check_latent_shape', 'load_generator', 'load_tokenizer']
+__all__ = ['WEIGHTS', 'check_latent_shape', 'is_generator_config', 'load_generator',
+           'load_tokenizer']

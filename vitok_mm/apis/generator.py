@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from .generation import WEIGHTS, check_latent_shape, load_generator
+from .generation import WEIGHTS, check_latent_shape, is_generator_config, load_generator
 from .tokenizer import Tokenizer, to_uint8
 
 #: The subfolder of a saved generator that holds its tokenizer (when not named).
@@ -56,10 +56,6 @@ def check_pair(model: torch.nn.Module, tokenizer: Tokenizer, source: str,
             'tokenizer, or none to use the one the generator records.')
     check_latent_shape(model, tokenizer.model, tokenizer.config, tokenizer_source,
                        f' {source}')
-
-
-def _is_generator_config(cfg: Config) -> bool:
-    return cfg.get('model', {}).get('type') == 'LatentDiffusion'
 
 
 class Generator:
@@ -115,30 +111,21 @@ class Generator:
             FileNotFoundError: a missing checkpoint (naming the command that makes it).
         """
         from vitok_mm.utils import register_all_modules
-        from vitok_mm.utils.hub import is_hf_uri, parse_hf_uri
 
         from .inference import load_inference_config
         from .model_index import is_model_name, resolve_model
-        from .pretrained import is_pretrained_folder
+        from .pretrained import saved_folder
         register_all_modules()
         if weights not in WEIGHTS:
             raise ValueError(f'weights={weights!r}: choose one of {WEIGHTS}.')
         hub = dict(revision=revision, cache_dir=cache_dir, local_files_only=local_files_only)
-        if is_hf_uri(config) or is_pretrained_folder(config):
-            if checkpoint is not None:
-                raise ValueError(f'{config} is a saved generator: it holds its weights, give '
-                                 f'no checkpoint (got {checkpoint}).')
-            if is_hf_uri(config):
-                repo_id, pinned = parse_hf_uri(config)
-                folder = _hub_generator_folder(repo_id, revision or pinned, cache_dir,
-                                               local_files_only)
-            else:
-                folder = str(config)
+        folder = saved_folder(config, checkpoint, 'generator', **hub)
+        if folder is not None:  # with its tokenizer/ when it keeps one
             return cls._from_folder(folder, tokenizer, device, hub)
         name = config if is_model_name(config) else None
         config, checkpoint = resolve_model(config, checkpoint, **hub)
         cfg = config if isinstance(config, Config) else load_inference_config(config)
-        if not _is_generator_config(cfg):
+        if not is_generator_config(cfg):
             raise ValueError(
                 f'{name or cfg.filename} is a {cfg.get("model", {}).get("type")} config, not '
                 'a generator (LatentDiffusion); load it with Tokenizer.from_pretrained.')
@@ -365,23 +352,6 @@ def _card(info: dict, name: str) -> str:
               'gen = Generator.from_pretrained("path/to/this/folder")  # or "hf://ORG/REPO"',
               'images = gen.sample([0, 1], per_class=4, cfg_scale=1.5)', '```']
     return '\n'.join(lines) + '\n'
-
-
-def _hub_generator_folder(repo_id: str, revision: Optional[str], cache_dir: Optional[str],
-                          local_files_only: bool) -> str:
-    """The local copy of a saved generator on the Hub, with its ``tokenizer/`` when its
-    ``vitok.json`` names that subfolder."""
-    from vitok_mm.utils.hub import hub_files
-
-    from .pretrained import INFO_FILE, REQUIRED_FILES
-    hub = dict(cache_dir=cache_dir, local_files_only=local_files_only, what=repo_id)
-    paths = hub_files(repo_id, REQUIRED_FILES, revision, **hub)
-    folder = osp.dirname(paths[0])
-    with open(osp.join(folder, INFO_FILE)) as f:
-        sub = (json.load(f).get('tokenizer') or {}).get('folder')
-    if sub:
-        hub_files(repo_id, [f'{sub}/{name}' for name in REQUIRED_FILES], revision, **hub)
-    return folder
 
 
 __all__ = ['GENERATOR_KIND', 'Generator', 'TOKENIZER_DIR', 'check_pair']

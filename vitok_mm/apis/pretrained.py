@@ -33,15 +33,47 @@ def is_pretrained_folder(path) -> bool:
 
 def hub_folder(repo_id: str, revision: Optional[str] = None, what: Optional[str] = None,
                cache_dir: Optional[str] = None, local_files_only: bool = False) -> str:
-    """The local copy (in the Hugging Face cache) of a saved tokenizer uploaded to the Hub.
+    """The local copy (in the Hugging Face cache) of a saved tokenizer or generator
+    uploaded to the Hub, with the subfolder its ``vitok.json`` names for its tokenizer
+    (a saved generator's ``tokenizer/``) when there is one.
 
     Raises:
         FileNotFoundError, DownloadError: as :func:`vitok_mm.utils.hub.hub_files`.
     """
     from vitok_mm.utils.hub import hub_files
-    paths = hub_files(repo_id, REQUIRED_FILES, revision, cache_dir=cache_dir,
-                      local_files_only=local_files_only, what=what)
-    return osp.dirname(paths[0])
+    hub = dict(cache_dir=cache_dir, local_files_only=local_files_only, what=what)
+    folder = osp.dirname(hub_files(repo_id, REQUIRED_FILES, revision, **hub)[0])
+    try:
+        with open(osp.join(folder, INFO_FILE)) as f:
+            sub = (json.load(f).get('tokenizer') or {}).get('folder')
+    except (json.JSONDecodeError, AttributeError):
+        sub = None  # read_folder names the broken vitok.json
+    if sub:
+        hub_files(repo_id, [f'{sub}/{name}' for name in REQUIRED_FILES], revision, **hub)
+    return folder
+
+
+def saved_folder(config, checkpoint: Optional[str], kind: str,
+                 revision: Optional[str] = None, cache_dir: Optional[str] = None,
+                 local_files_only: bool = False) -> Optional[str]:
+    """The local folder of a saved ``kind`` (``'tokenizer'`` or ``'generator'``) that
+    ``config`` names: the folder itself, or ``'hf://ORG/REPO[@REV]'`` downloaded with
+    :func:`hub_folder`; None when ``config`` is neither (a name or a config file).
+
+    Raises:
+        ValueError: a checkpoint is given too (the folder holds its weights).
+    """
+    from vitok_mm.utils.hub import is_hf_uri, parse_hf_uri
+    if not (is_hf_uri(config) or is_pretrained_folder(config)):
+        return None
+    if checkpoint is not None:
+        raise ValueError(f'{config} is a saved {kind}: it holds its weights, give no '
+                         f'checkpoint (got {checkpoint}).')
+    if not is_hf_uri(config):
+        return str(config)
+    repo_id, pinned = parse_hf_uri(config)
+    return hub_folder(repo_id, revision or pinned, cache_dir=cache_dir,
+                      local_files_only=local_files_only)
 
 
 def read_folder(folder: str, kind: str = 'tokenizer') -> Tuple[Config, str, dict]:
@@ -205,4 +237,4 @@ def write_text(path: str, text: str) -> None:
 
 __all__ = ['CARD_FILE', 'CONFIG_FILE', 'INFO_FILE', 'REQUIRED_FILES', 'WEIGHTS_FILE',
            'checkpoint_metrics', 'hub_folder', 'is_pretrained_folder', 'latent_size',
-           'read_folder', 'reference_input', 'save_pretrained', 'write_text']
+           'read_folder', 'reference_input', 'save_pretrained', 'saved_folder', 'write_text']

@@ -181,29 +181,22 @@ class Tokenizer:
         """
         from vitok_mm.models.builder import load_model
         from vitok_mm.utils import register_all_modules
-        from vitok_mm.utils.hub import is_hf_uri, parse_hf_uri
 
+        from .generation import is_generator_config
         from .inference import load_inference_config
         from .model_index import resolve_model
-        from .pretrained import hub_folder, is_pretrained_folder, read_folder
+        from .pretrained import read_folder, saved_folder
         register_all_modules()  # callers go on to build datasets and transforms by name
         info = {}
         hub = dict(cache_dir=cache_dir, local_files_only=local_files_only)
-        if is_hf_uri(config) or is_pretrained_folder(config):
-            if checkpoint is not None:
-                raise ValueError(f'{config} is a saved tokenizer: it holds its weights, '
-                                 f'give no checkpoint (got {checkpoint}).')
-            if is_hf_uri(config):
-                repo_id, pinned = parse_hf_uri(config)
-                folder = hub_folder(repo_id, revision or pinned, **hub)
-            else:
-                folder = str(config)
+        folder = saved_folder(config, checkpoint, 'tokenizer', revision, **hub)
+        if folder is not None:
             cfg, checkpoint, info = read_folder(folder)
         else:
             config, checkpoint = resolve_model(config, checkpoint, dtype, revision=revision,
                                                **hub)
             cfg = config if isinstance(config, Config) else load_inference_config(config)
-        if cfg.get('model', {}).get('type') == 'LatentDiffusion':
+        if is_generator_config(cfg):
             raise ValueError(f'{cfg.filename} is a generator (LatentDiffusion), not a '
                              'tokenizer: load it with vitok_mm.apis.Generator.from_pretrained.')
         # The config's own defaults (e.g. ViTok-v2's zero padding and packed batches).

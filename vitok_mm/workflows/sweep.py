@@ -69,6 +69,7 @@ from mmengine.config import Config
 
 #: The paper's tower sizes (Table 1), for the ``encoder`` / ``decoder`` axes.
 from vitok_mm.models.variants import TOWER_SIZES
+from vitok_mm.utils.folder_lock import process_rank
 from vitok_mm.utils.storage import staged_file
 
 #: The named axes and what they set.
@@ -435,7 +436,7 @@ def run_point(sweep: Sweep, point: SweepPoint, launcher: str = 'none',
                           error=f'generator stage: {type(error).__name__}: {error}',
                           traceback=traceback.format_exc(limit=8))
             result['stages']['generator'] = 'failed'
-    if int(os.environ.get('SLURM_PROCID', os.environ.get('RANK', 0))) == 0:
+    if process_rank() == 0:
         _write_result(sweep, point, result)  # one writer per point, whatever the ranks
     if preempted is not None:
         raise preempted  # a signal stops the sweep (its checkpoint is saved), not one point
