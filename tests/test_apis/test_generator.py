@@ -134,3 +134,13 @@ def test_the_cli_writes_the_samples_and_a_grid_a_row_per_class(trained, tmp_path
     # Row 0 is class 1 (samples 0 and 2), row 1 class 3 (samples 1 and 3).
     assert np.array_equal(grid[::16, ::16][:16, 16:], expected[2])
     assert np.array_equal(grid[::16, ::16][16:, :16], expected[1])
+
+
+def test_a_loaded_config_works_as_well_as_its_file(trained):
+    from mmengine.config import Config
+    config, checkpoint = trained
+    from_file = Generator.from_pretrained(config, checkpoint)
+    from_object = Generator.from_pretrained(Config(Config.fromfile(config).to_dict()),
+                                            checkpoint)  # no file name to reread
+    assert np.array_equal(arrays(from_file.sample([2], **SAMPLING)),
+                          arrays(from_object.sample([2], **SAMPLING)))

@@ -5,6 +5,7 @@ import os.path as osp
 from typing import Optional
 
 import torch
+from mmengine.config import Config
 
 from vitok_mm.utils.weights import weights_fingerprint
 
@@ -18,11 +19,12 @@ def is_generator_config(cfg) -> bool:
     return cfg.get('model', {}).get('type') == 'LatentDiffusion'
 
 
-def load_generator(config: str, checkpoint: str, weights: str = 'ema',
+def load_generator(config, checkpoint: str, weights: str = 'ema',
                    device: str = 'cpu') -> torch.nn.Module:
     """A trained ``LatentDiffusion`` in eval mode.
 
     Args:
+        config: a config file, or a loaded ``Config``.
         weights: ``'ema'``: the checkpoint's ``state_dict`` (the EMA weights when the run
             had an ``EMAHook``, which swaps them in at saving); ``'raw'``: the raw weights
             (``ema_state_dict``, or ``state_dict`` when there is no EMA).
@@ -33,7 +35,8 @@ def load_generator(config: str, checkpoint: str, weights: str = 'ema',
         raise ValueError(f'weights={weights!r}: choose one of {WEIGHTS}.')
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'generator checkpoint {checkpoint} does not exist.')
-    model = build_model(load_inference_config(config).model)
+    cfg = config if isinstance(config, Config) else load_inference_config(config)
+    model = build_model(cfg.model)
     load_weights(model, checkpoint, strict=True,
                  keys=('ema_state_dict', 'state_dict') if weights == 'raw' else 'state_dict')
     return model.to(device).eval()

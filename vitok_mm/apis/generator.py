@@ -132,7 +132,7 @@ class Generator:
         if checkpoint is None:
             raise ValueError(f'give the generator checkpoint of {cfg.filename} (a config '
                              'alone has random weights).')
-        model = load_generator(cfg.filename, checkpoint, weights, 'cpu')
+        model = load_generator(cfg, checkpoint, weights, 'cpu')  # the config read above
         tok, tok_name = cls._tokenizer(tokenizer, cfg.get('tokenizer'), device, hub,
                                        checkpoint)
         return cls(model, tok, device, cfg, checkpoint, tok_name,
