@@ -106,7 +106,8 @@ def test_every_python_example_runs_here_or_says_what_it_needs():
 def test_python_examples(where, mark, code, tmp_path):
     """``runs``: executed as written, in a fresh interpreter in an empty folder (random
     weights; nothing downloaded). The others must at least be valid Python (a config is a
-    Python file too)."""
+    Python file too); the Generator example that 'needs the quick start' also runs, on the
+    micro generator, in tests/test_apis/test_generator.py."""
     compile(code, where, 'exec')
     if mark != 'runs':
         return

@@ -144,3 +144,28 @@ def test_a_loaded_config_works_as_well_as_its_file(trained):
                                             checkpoint)  # no file name to reread
     assert np.array_equal(arrays(from_file.sample([2], **SAMPLING)),
                           arrays(from_object.sample([2], **SAMPLING)))
+
+
+def test_the_documented_example_runs_on_the_micro_generator(trained, tmp_path, monkeypatch):
+    """The README's and docs/generation.md's Generator example (marked 'needs the quick
+    start'), run as written with this module's trained micro DiT in place of
+    vitok-dit-tiny-64p: the calls and arguments it shows exist and do what it says."""
+    from tests.test_docs import EXAMPLES
+    config, checkpoint = trained
+    name = "Generator.from_pretrained('vitok-dit-tiny-64p')"
+    examples = [(where, code) for where, mark, code in EXAMPLES
+                if mark == 'needs the quick start' and name in code]
+    assert {where.split(':')[0] for where, _ in examples} >= {'README.md',
+                                                              'docs/generation.md'}
+    for where, code in examples:
+        folder = tmp_path / where.replace('/', '_').replace(':', '_')
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        scope = {}
+        exec(compile(code.replace(name, f'Generator.from_pretrained({config!r}, '
+                                        f'{checkpoint!r})'), where, 'exec'), scope)
+        images = scope['images']
+        assert len(images) == 8 and all(isinstance(im, Image.Image) for im in images), where
+        saved = Generator.from_pretrained('my-dit')
+        assert np.array_equal(arrays(saved.sample([1], **SAMPLING)),
+                              arrays(scope['gen'].sample([1], **SAMPLING))), where
