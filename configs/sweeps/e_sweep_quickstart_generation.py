@@ -8,9 +8,9 @@
 #   python tools/sweep.py configs/sweeps/e_sweep_quickstart_generation.py
 #   python tools/plot_sweep.py work_dirs/sweeps/e_sweep_quickstart/generation.csv
 # It shares e_sweep_quickstart's work dir: tokenizers that sweep trained are reused (only
-# their generator stage runs), and its table is generation.csv. 43 minutes here (the
-# tokenizers p4_c64 and p8_c64 4.4 minutes; each generator stage 5.6-7.4). The table, the
-# figure and what they show: README.md, "Scaling sweeps".
+# their generator stage runs), and its table is generation.csv. 43 minutes on 2 CPU cores.
+# The table, the figure, the timings and what they show: docs/sweeps.md, "Generation
+# against E, at small scale".
 _base_ = './e_sweep_quickstart.py'
 axes = dict(patch_size=[4, 8], latent_channels=[4, 16, 64])
 generator = dict(type='probe', config='../quickstart/dit_tiny_64p.py', cfg_scale=1.5,
