@@ -1,7 +1,8 @@
 # The quick starts' optimizer and loops, for short runs on a CPU: AdamW lr 1e-3
-# (0.9, 0.95), weight decay 1e-4, bf16 autocast (about 2x faster than float32 on this kind
-# of CPU), gradient clipping at 1.0, no lr scaling by batch size. Each quick start sets its
-# length (max_iters, train_cfg) and its warmup and decay (param_scheduler).
+# (0.9, 0.95), weight decay 1e-4, bf16 autocast (1.44x faster than float32 on a 2-core AMD
+# EPYC: docs/benchmarks.md, "Training"), gradient clipping at 1.0, no lr scaling by batch
+# size. Each quick start sets its length (max_iters, train_cfg) and its warmup and decay
+# (param_scheduler).
 optim_wrapper = dict(
     type='GuardedOptimWrapper',
     dtype='bfloat16',
