@@ -94,6 +94,34 @@ def test_patch_size_and_video_grids():
         2, 8, 2, 4, 4)
 
 
+@pytest.mark.parametrize('head, extra', [
+    # Two 3x3 convolutions 8 -> 16 -> 8 after the plain head.
+    (dict(type='ConvRefinePixelHead', hidden=16), 8 * 16 * 9 + 16 + 16 * 8 * 9 + 8),
+    # Each token predicts a 3x3 neighbourhood of latents: 9x the plain projection.
+    (dict(type='OverlapPixelHead', overlap=1), (48 * 8 + 8) * 8),
+])
+def test_the_final_layer_is_an_option_that_starts_at_zero(head, extra):
+    plain, other = tiny_dit(), tiny_dit(head=head)
+    assert type(other.head).__name__ == head['type']
+    assert (sum(p.numel() for p in other.parameters())
+            - sum(p.numel() for p in plain.parameters())) == extra
+    x = torch.randn(2, 4, 8, 8)
+    out = other(x, torch.tensor([3., 900.]), torch.tensor([1, 2]))
+    assert out.shape == (2, 8, 8, 8) and torch.equal(out, torch.zeros_like(out))
+
+
+def test_a_final_layer_without_a_projection_is_refused():
+    from vitok_mm.registry import MODELS
+
+    @MODELS.register_module(name='_HeadWithoutProj', force=True)
+    class HeadWithoutProj(torch.nn.Module):
+        def __init__(self, **kwargs):
+            super().__init__()
+
+    with pytest.raises(ValueError, match=r"head '_HeadWithoutProj' has no `proj` linear"):
+        tiny_dit(head=dict(type='_HeadWithoutProj'))
+
+
 def test_label_dropout_uses_the_null_row_in_training_only():
     model = tiny_dit(class_dropout=0.5)
     embed = model.label_embed

@@ -7,12 +7,17 @@ import torch
 from vitok_mm.registry import DIFFUSION_SCHEDULERS
 
 TIME_SAMPLINGS = ('uniform', 'logit_normal')
+PREDICTIONS = ('velocity', 'data')
 
 
 @DIFFUSION_SCHEDULERS.register_module()
 class FlowMatching:
     """``x_t = (1 - t) x0 + t eps`` for ``t`` in ``[0, 1]`` (1 is noise); the model
-    predicts the velocity ``eps - x0``.
+    predicts the velocity ``eps - x0`` (``prediction='velocity'``), or the clean latents
+    ``x0`` (``prediction='data'``, as JiT: Li & He, 2025), turned into the velocity
+    ``(x_t - x0_hat) / max(t, min_time)``. Either way the loss is the velocity's MSE and
+    the solvers integrate the velocity; a data-predicting model need not output the
+    noise's high-dimensional part.
 
     Training times are uniform or logit-normal (``sigmoid(N(logit_mean, logit_std^2))``,
     SD3), then shifted by ``t -> s t / (1 + (s - 1) t)`` (SD3's timestep shift, ``s = 1``
@@ -26,13 +31,22 @@ class FlowMatching:
         logit_mean, logit_std: the logit-normal's parameters.
         shift: the timestep shift ``s > 0``.
         time_scale: model time per unit of ``t``.
+        prediction: ``'velocity'`` or ``'data'``.
+        min_time: with ``'data'``, the smallest ``t`` the velocity divides by.
     """
 
     def __init__(self, time_sampling: str = 'uniform', logit_mean: float = 0.0,
-                 logit_std: float = 1.0, shift: float = 1.0, time_scale: float = 1000.0):
+                 logit_std: float = 1.0, shift: float = 1.0, time_scale: float = 1000.0,
+                 prediction: str = 'velocity', min_time: float = 0.05):
         if time_sampling not in TIME_SAMPLINGS:
             raise ValueError(
                 f'time_sampling must be one of {TIME_SAMPLINGS}, got {time_sampling!r}.')
+        if prediction not in PREDICTIONS:
+            raise ValueError(f'prediction must be one of {PREDICTIONS}, got {prediction!r}.')
+        if not 0 < min_time < 1:
+            raise ValueError(f'min_time must be in (0, 1), got {min_time!r}.')
+        self.prediction = prediction
+        self.min_time = min_time
         for name, value in (('logit_std', logit_std), ('shift', shift),
                             ('time_scale', time_scale)):
             if not (math.isfinite(value) and value > 0):
@@ -73,6 +87,16 @@ class FlowMatching:
         return self.shift_time(torch.linspace(1.0, 0.0, num_steps + 1, dtype=torch.float64,
                                               device=device))
 
+    def velocity(self, output: torch.Tensor, x_t: torch.Tensor,
+                 t: torch.Tensor) -> torch.Tensor:
+        """The velocity of the model's ``output`` at ``x_t`` and times ``t (N,)`` in
+        ``[0, 1]``: the output itself, or ``(x_t - output) / max(t, min_time)`` for a
+        data-predicting model. Float32, the shape of ``x_t``."""
+        if self.prediction == 'velocity':
+            return output.float()
+        t = t.float().clamp(min=self.min_time).view(-1, *([1] * (x_t.ndim - 1)))
+        return (x_t.float() - output.float()) / t
+
     def interpolate(self, x0: torch.Tensor, t: torch.Tensor,
                     noise: torch.Tensor) -> torch.Tensor:
         """``x_t = (1 - t) x0 + t noise`` with ``t (N,)``."""
@@ -82,7 +106,7 @@ class FlowMatching:
     def training_losses(self, model_fn: Callable, x0: torch.Tensor,
                         t: Optional[torch.Tensor] = None, noise: Optional[torch.Tensor] = None,
                         generator: Optional[torch.Generator] = None) -> Dict[str, torch.Tensor]:
-        """MSE between the model's velocity and ``noise - x0``.
+        """MSE between the model's velocity (:meth:`velocity`) and ``noise - x0``.
 
         Args:
             model_fn: ``(x_t (N, C, *grid), model_time (N,)) -> (N, C, *grid)``.
@@ -99,9 +123,12 @@ class FlowMatching:
         if noise is None:
             noise = torch.randn(x0.shape, generator=generator, device=x0.device,
                                 dtype=x0.dtype)
-        output = model_fn(self.interpolate(x0, t, noise), self.model_time(t)).float()
+        x_t = self.interpolate(x0, t, noise)
+        output = model_fn(x_t, self.model_time(t)).float()
         if output.shape != x0.shape:
             raise ValueError(f'the model output has shape {tuple(output.shape)}, expected the '
-                             f'latents\' {tuple(x0.shape)} (FlowMatching predicts velocity).')
-        mse = ((noise.float() - x0.float() - output) ** 2).flatten(1).mean(dim=1)
+                             f'latents\' {tuple(x0.shape)} (FlowMatching predicts '
+                             f'{self.prediction}).')
+        velocity = self.velocity(output, x_t, t)
+        mse = ((noise.float() - x0.float() - velocity) ** 2).flatten(1).mean(dim=1)
         return dict(loss=mse, mse=mse)

@@ -13,8 +13,8 @@ class _FlowODESolver(Solver):
 
     def velocity(self, process: FlowMatching, model_fn, x: torch.Tensor,
                  t: torch.Tensor) -> torch.Tensor:
-        time = process.model_time(t.float().expand(x.shape[0]))
-        return model_fn(x, time).float()
+        t = t.float().expand(x.shape[0])
+        return process.velocity(model_fn(x, process.model_time(t)), x, t)
 
 
 @DIFFUSION_SCHEDULERS.register_module()

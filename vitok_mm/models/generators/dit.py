@@ -61,6 +61,11 @@ class DiT(nn.Module):
         rope: rotary positions in every attention (off, as DiT; the sin-cos positions
             are always added).
         grad_checkpointing: recompute blocks in the backward pass.
+        head: the final tokens -> latent-patches layer as a registry config without its
+            sizes, e.g. ``dict(type='ConvRefinePixelHead', hidden=64)`` (a zero-initialised
+            3x3 convolution stack over the output, as U-ViT adds) or
+            ``dict(type='OverlapPixelHead', overlap=1)``; ``None`` is DiT's linear
+            :class:`PixelHead`.
 
     Shapes: ``x (N, c, [t,] h, w)``, ``t (N,)`` model time, ``labels (N,)`` ->
     ``(N, out_channels, [t,] h, w)``.
@@ -71,7 +76,7 @@ class DiT(nn.Module):
                  num_heads: Optional[int] = None, patch_size: int = 1, num_axes: int = 2,
                  out_channels: Optional[int] = None, class_dropout: float = 0.1,
                  mlp_ratio: float = 4.0, block: Optional[dict] = None, rope: bool = False,
-                 grad_checkpointing: bool = False):
+                 grad_checkpointing: bool = False, head: Optional[dict] = None):
         super().__init__()
         dims = dit_size(size) if size is not None else {}
         dims.update({k: v for k, v in dict(width=width, depth=depth,
@@ -106,7 +111,16 @@ class DiT(nn.Module):
         self.final_norm = build_layer(affine_free_norm(None, None), 'norm', fixed=dict(dim=width),
                                       known=NORM_TYPES.values())
         self.final_modulation = nn.Sequential(nn.SiLU(), Linear(width, 2 * width))
-        self.head = PixelHead(width, patch_size, tubelet, out_channels=self.out_channels)
+        head_args = dict(embed_dim=width, patch_size=patch_size, tubelet_size=tubelet,
+                         out_channels=self.out_channels)
+        if head is None:
+            self.head = PixelHead(**head_args)
+        else:
+            self.head = MODELS.build(dict(head, **head_args))
+            if not hasattr(self.head, 'proj'):
+                raise ValueError(f'head {head.get("type")!r} has no `proj` linear layer; '
+                                 'a DiT head must be a PixelHead-like module (see '
+                                 'vitok_mm.models.layers.pixel_heads).')
         self.initialize_weights()
 
     def initialize_weights(self) -> None:
