@@ -136,3 +136,23 @@ def test_a_sharper_window_leans_on_each_pixels_own_token():
         torch.testing.assert_close(head.window, torch.outer(line, line))
     with pytest.raises(ValueError, match='window_power must be positive'):
         OverlapPixelHead(4, 4, window_power=0)
+
+
+def test_an_overlap_wider_than_the_patch_is_a_normalised_tent_filter():
+    """Patch 1 (a DiT's head on latents) with overlap 2: each token predicts a 5x5
+    neighbourhood; with constant predictions c_i the output at a pixel is the tent-weighted
+    mean of the c_i of the tokens within 2 cells, computed here as two convolutions."""
+    torch.manual_seed(0)
+    head = OverlapPixelHead(1, 1, out_channels=1, overlap=2)
+    values = torch.randn(1, 1, 5, 6)
+    with torch.no_grad():
+        head.proj.weight.fill_(1.0)
+        head.proj.bias.zero_()
+    out = head(values.flatten(2).transpose(1, 2), (5, 6))  # token i predicts c_i everywhere
+    window = torch.tensor([1 / 3, 2 / 3, 1, 2 / 3, 1 / 3])
+    kernel = torch.outer(window, window)[None, None]
+    expected = (torch.nn.functional.conv2d(values, kernel, padding=2)
+                / torch.nn.functional.conv2d(torch.ones_like(values), kernel, padding=2))
+    torch.testing.assert_close(out, expected)
+    with pytest.raises(ValueError, match=r'overlap must be an integer >= 0, got -1'):
+        OverlapPixelHead(4, 1, overlap=-1)

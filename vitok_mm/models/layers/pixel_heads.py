@@ -57,8 +57,8 @@ class OverlapPixelHead(nn.Module):
         super().__init__()
         _check_sizes(patch_size, tubelet_size)
         overlap = patch_size // 4 if overlap is None else overlap
-        if not 0 <= overlap <= patch_size:
-            raise ValueError(f'overlap must be in [0, patch_size={patch_size}], got {overlap}.')
+        if not (isinstance(overlap, int) and overlap >= 0):
+            raise ValueError(f'overlap must be an integer >= 0, got {overlap!r}.')
         self.patch_size, self.tubelet_size = patch_size, tubelet_size
         self.out_channels, self.overlap = out_channels, overlap
         self.kernel = patch_size + 2 * overlap
