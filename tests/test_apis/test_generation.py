@@ -225,6 +225,12 @@ def test_dit_quickstart_table_reports_the_samples_grid_next_to_the_real_views():
     assert rows == [('untrained (noise)', '0.500', '17.25', '160.0', '1.50'),
                     ('trained, CFG 1', '0.500', '17.25', '160.0', '1.23'),
                     ('real views (fresh)', '0.500', '17.25', '160.0', '1.00')]
+    # A DiT with patch > 1 is also judged on its own tokens' grid.
+    for key, value in (('untrained', 1.2), ('cfg_1', 1.456), ('real_views', 1.01)):
+        summary['results'][key]['blockiness_generator'] = value
+    header, rows = dit_results_table(DitQuickstartResult(summary, '', ''))
+    assert header[-2:] == ('grid', 'grid (DiT patch)')
+    assert [row[-2:] for row in rows] == [('1.50', '1.20'), ('1.23', '1.46'), ('1.00', '1.01')]
 
 
 def run_tool(tool: str, *args: str, plugin_dir: Optional[Path] = None):

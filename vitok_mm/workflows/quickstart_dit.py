@@ -18,8 +18,10 @@ tokenizer, trained on the CPU in minutes, and judged without an Inception networ
    - ``latent_fd``: Frechet distance of flattened latents, on the top 64 principal
      directions of the training latents, to the training latents; its floor is the
      fresh real views' distance;
-   - ``blockiness``: the decoded samples' patch-grid ratio (1: no grid), against the
-     decoded fresh real views';
+   - ``blockiness``: the decoded samples' patch-grid ratio (1: no grid) on the
+     tokenizer's patches, against the decoded fresh real views'; with a DiT patch ``g >
+     1`` also ``blockiness_generator``, on the DiT's tokens (``g`` tokenizer patches a
+     side), where a generator's mosaic shows;
 5. writes ``<work dir>/summary.json`` and ``samples.png`` (a row per class).
 """
 import json
@@ -176,16 +178,22 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
     with torch.no_grad():
         train_views = tokenizer.decode(train['latents']).clamp(-1, 1)
 
+    generator_patch = int(getattr(trained.generator, 'patch_size', 1))
+
     def score(latents: torch.Tensor, labels: torch.Tensor) -> Dict[str, float]:
         with torch.no_grad():
             pixels = tokenizer.decode(trained.data_preprocessor.denormalize(latents))
         pixels = pixels.clamp(-1, 1)
         grid = blockiness((pixels + 1) / 2, int(tokenizer.patch_size)).mean()
-        return dict(probe_acc=round(probe_accuracy(probe, latents, labels), 4),
-                    nearest_view_psnr=round(float(nearest_view_psnr(pixels, train_views)
-                                                  .mean()), 3),
-                    latent_fd=round(latent_frechet_distance(train_z, latents, basis), 2),
-                    blockiness=round(float(grid), 3)), pixels
+        scores = dict(probe_acc=round(probe_accuracy(probe, latents, labels), 4),
+                      nearest_view_psnr=round(float(nearest_view_psnr(pixels, train_views)
+                                                    .mean()), 3),
+                      latent_fd=round(latent_frechet_distance(train_z, latents, basis), 2),
+                      blockiness=round(float(grid), 3))
+        if generator_patch > 1:
+            scores['blockiness_generator'] = round(float(blockiness(
+                (pixels + 1) / 2, int(tokenizer.patch_size) * generator_patch).mean()), 3)
+        return scores, pixels
 
     labels = torch.arange(len(names)).repeat_interleave(samples_per_class)
     generators = lambda: [torch.Generator().manual_seed(1000 + i)  # noqa: E731
@@ -227,13 +235,18 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
 
 def dit_results_table(result: DitQuickstartResult):
     """``(header, rows)`` of the DiT quick start's report."""
+    results = result.summary['results']
+    on_generator = all('blockiness_generator' in scores for scores in results.values())
     header = ('samples', 'probe accuracy', 'nearest-view PSNR (dB)', 'latent FD', 'grid')
+    header += ('grid (DiT patch)', ) if on_generator else ()
     names = {'untrained': 'untrained (noise)', 'real_views': 'real views (fresh)'}
     rows = []
-    for key, scores in result.summary['results'].items():
+    for key, scores in results.items():
         label = names.get(key, key.replace('cfg_', 'trained, CFG '))
-        rows.append((label, f'{scores["probe_acc"]:.3f}', f'{scores["nearest_view_psnr"]:.2f}',
-                     f'{scores["latent_fd"]:.1f}', f'{scores["blockiness"]:.2f}'))
+        row = (label, f'{scores["probe_acc"]:.3f}', f'{scores["nearest_view_psnr"]:.2f}',
+               f'{scores["latent_fd"]:.1f}', f'{scores["blockiness"]:.2f}')
+        rows.append(row + ((f'{scores["blockiness_generator"]:.2f}', ) if on_generator
+                           else ()))
     return header, rows
 
 
