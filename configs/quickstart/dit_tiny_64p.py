@@ -11,8 +11,15 @@ _base_ = [
 latent_cache = 'work_dirs/quickstart_dit/latents/train'
 model = dict(
     type='LatentDiffusion',
+    # The final layer predicts each latent token's 3x3 neighbourhood and blends the overlaps
+    # (OverlapPixelHead, overlap 1): with DiT's linear head neighbouring generated tokens
+    # disagree, and the tokenizer draws that as an 8x8 mosaic (the samples' grid ratio
+    # 1.78 / 1.82 with it, 1.29 / 1.33 with this head). Rotary positions in every
+    # attention on top (rope): 1.27 / 1.30, and better FD, PSNR and probe accuracy, for
+    # about 10 % more training time. configs/quickstart/README.md has the measurements.
     generator=dict(type='DiT', size=None, width=128, depth=6, num_heads=4, patch_size=1,
-                   class_dropout=0.1),
+                   class_dropout=0.1, rope=True,
+                   head=dict(type='OverlapPixelHead', overlap=1)),
     # Uniform times: on this tiny set logit-normal times (mid-noise weighted) gave probe
     # accuracy 0.32 / 0.48 (CFG 1 / 1.5) against 0.59 / 0.65 with uniform ones.
     diffusion=dict(type='FlowMatching', time_sampling='uniform'),
