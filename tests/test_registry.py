@@ -92,7 +92,7 @@ def test_configs_build_in_a_fresh_process_through_lazy_locations():
     stage2 = [path for path in CONFIGS if 'stage2' in path]
     generators = [path for path in CONFIGS if 'dit' in Path(path).name]
     assert out.count('ViTokGAN ') == len(stage2) == 4
-    assert out.count('LatentDiffusion ') == len(generators) == 5
+    assert out.count('LatentDiffusion ') == len(generators) == 6
     assert out.count('ViTok ') == len(CONFIGS) - len(stage2) - len(generators)
 
 
