@@ -346,6 +346,10 @@ def test_the_probe_generator_stage_end_to_end_on_a_micro_tokenizer(tmp_path):
     summary = json.loads((tmp_path / 'out/points/p16_c4/generator/summary.json').read_text())
     assert summary['tokenizer']['checkpoint'].endswith('p16_c4/iter_4.pth')
     assert summary['views_per_class'] == 2 and summary['iters'] == 4
+    for scores in summary['results'].values():  # the grid per class, where flat photos show
+        per_class = scores['blockiness_per_class']
+        assert list(per_class) == summary['classes']
+        assert min(per_class.values()) <= scores['blockiness'] <= max(per_class.values())
     dumped = Config.fromfile(str(tmp_path / 'out/points/p16_c4/generator/train/'
                                  'dit_tiny_64p.py'))
     assert dumped.model.generator.patch_size == 2

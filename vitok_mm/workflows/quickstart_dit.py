@@ -19,7 +19,8 @@ tokenizer, trained on the CPU in minutes, and judged without an Inception networ
      directions of the training latents, to the training latents; its floor is the
      fresh real views' distance;
    - ``blockiness``: the decoded samples' patch-grid ratio (1: no grid) on the
-     tokenizer's patches, against the decoded fresh real views'; with a DiT patch ``g >
+     tokenizer's patches, against the decoded fresh real views' (``blockiness_per_class``:
+     the same per class, where a flat photo's grid shows); with a DiT patch ``g >
      1`` also ``blockiness_generator``, on the DiT's tokens (``g`` tokenizer patches a
      side), where a generator's mosaic shows;
 5. writes ``<work dir>/summary.json`` and ``samples.png`` (a row per class).
@@ -184,12 +185,15 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
         with torch.no_grad():
             pixels = tokenizer.decode(trained.data_preprocessor.denormalize(latents))
         pixels = pixels.clamp(-1, 1)
-        grid = blockiness((pixels + 1) / 2, int(tokenizer.patch_size)).mean()
+        grid = blockiness((pixels + 1) / 2, int(tokenizer.patch_size))
         scores = dict(probe_acc=round(probe_accuracy(probe, latents, labels), 4),
                       nearest_view_psnr=round(float(nearest_view_psnr(pixels, train_views)
                                                     .mean()), 3),
                       latent_fd=round(latent_frechet_distance(train_z, latents, basis), 2),
-                      blockiness=round(float(grid), 3))
+                      blockiness=round(float(grid.mean()), 3),
+                      blockiness_per_class={
+                          name: round(float(grid[labels == i].mean()), 3)
+                          for i, name in enumerate(names) if (labels == i).any()})
         if generator_patch > 1:
             scores['blockiness_generator'] = round(float(blockiness(
                 (pixels + 1) / 2, int(tokenizer.patch_size) * generator_patch).mean()), 3)
