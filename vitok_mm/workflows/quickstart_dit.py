@@ -185,7 +185,8 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
         with torch.no_grad():
             pixels = tokenizer.decode(trained.data_preprocessor.denormalize(latents))
         pixels = pixels.clamp(-1, 1)
-        grid = blockiness((pixels + 1) / 2, int(tokenizer.patch_size))
+        unit, patch = (pixels + 1) / 2, int(tokenizer.patch_size)
+        grid = blockiness(unit, patch)
         scores = dict(probe_acc=round(probe_accuracy(probe, latents, labels), 4),
                       nearest_view_psnr=round(float(nearest_view_psnr(pixels, train_views)
                                                     .mean()), 3),
@@ -195,8 +196,8 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
                           name: round(float(grid[labels == i].mean()), 3)
                           for i, name in enumerate(names) if (labels == i).any()})
         if generator_patch > 1:
-            scores['blockiness_generator'] = round(float(blockiness(
-                (pixels + 1) / 2, int(tokenizer.patch_size) * generator_patch).mean()), 3)
+            scores['blockiness_generator'] = round(float(
+                blockiness(unit, patch * generator_patch).mean()), 3)
         return scores, pixels
 
     labels = torch.arange(len(names)).repeat_interleave(samples_per_class)

@@ -14,12 +14,15 @@ from torch import nn
 
 from vitok_mm.registry import MODELS
 
-from ..layers import LabelEmbedding, PatchEmbed, PixelHead, TimestepEmbedding, Transformer
+from ..layers import LabelEmbedding, PatchEmbed, TimestepEmbedding, Transformer
 from ..layers.adaln_block import affine_free_norm, modulate, zero_init_modulation
 from ..layers.build import build_layer
 from ..layers.linear import Linear
 from ..layers.norm import NORM_TYPES
 from ..layers.patch_embed import token_grid
+
+#: The final layers the registry has built in (``head=dict(type=...)``).
+HEAD_TYPES = ('PixelHead', 'OverlapPixelHead', 'ConvRefinePixelHead', 'BorderSmoothPixelHead')
 
 #: DiT sizes: width, depth, heads (Peebles & Xie, Table 1).
 DIT_SIZES: Dict[str, Dict[str, int]] = {
@@ -111,16 +114,16 @@ class DiT(nn.Module):
         self.final_norm = build_layer(affine_free_norm(None, None), 'norm', fixed=dict(dim=width),
                                       known=NORM_TYPES.values())
         self.final_modulation = nn.Sequential(nn.SiLU(), Linear(width, 2 * width))
-        head_args = dict(embed_dim=width, patch_size=patch_size, tubelet_size=tubelet,
-                         out_channels=self.out_channels)
-        if head is None:
-            self.head = PixelHead(**head_args)
-        else:
-            self.head = MODELS.build(dict(head, **head_args))
-            if not hasattr(self.head, 'proj'):
-                raise ValueError(f'head {head.get("type")!r} has no `proj` linear layer; '
-                                 'a DiT head must be a PixelHead-like module (see '
-                                 'vitok_mm.models.layers.pixel_heads).')
+        head = {'type': 'PixelHead', **(head or {})}
+        self.head = build_layer(head, 'head',
+                                fixed=dict(embed_dim=width, patch_size=patch_size,
+                                           tubelet_size=tubelet,
+                                           out_channels=self.out_channels),
+                                known=HEAD_TYPES)
+        if not hasattr(self.head, 'proj'):
+            raise ValueError(f'head {head["type"]!r} has no `proj` linear layer; a DiT '
+                             'head must be a PixelHead-like module (see '
+                             'vitok_mm.models.layers.pixel_heads).')
         self.initialize_weights()
 
     def initialize_weights(self) -> None:
