@@ -2,7 +2,7 @@
 
     python tools/sample_dit.py CONFIG CHECKPOINT --tokenizer-config C --tokenizer-checkpoint P
         --out DIR [--num-samples 50000] [--cfg-scale 1.5] [--guidance-interval LO HI]
-        [--sampler ddpm|ddim|euler|heun] [--steps N] [--classes 0 1 ...] [--class-balanced]
+        [--sampler ddpm|ddim|euler|heun|sde] [--steps N] [--classes 0 1 ...] [--class-balanced]
         [--seed 0] [--batch-size 32] [--weights ema|raw] [--reference REF.npz
         --inception-weights W] [--launcher none|pytorch]
     torchrun --nproc_per_node 8 tools/sample_dit.py ... --launcher pytorch
@@ -38,8 +38,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--guidance-interval', type=float, nargs=2, metavar=('LO', 'HI'),
                         help='noise levels in [0, 1] where guidance applies (1 = pure noise)')
     parser.add_argument('--sampler', dest='solver',
-                        help='the solver: ddpm, ddim (diffusion), euler, heun (flow); default '
-                             'ddpm-250 for diffusion, heun-50 for flow')
+                        help='the solver: ddpm, ddim (diffusion), euler, heun (flow ODE), sde '
+                             '(flow SDE, Euler-Maruyama); default ddpm-250 for '
+                             "diffusion, the generator's own for flow")
     parser.add_argument('--steps', type=int, help='solver steps')
     parser.add_argument('--classes', type=int, nargs='+', help='default: all classes')
     parser.add_argument('--class-balanced', action='store_true',

@@ -58,7 +58,7 @@ def write_config(folder: Path, cache: str, diffusion: str = "dict(type='FlowMatc
         model = dict(generator=dict(width=24, depth=1, num_heads=2),
                      diffusion={diffusion}, latent_shape=(4, 4, 4), num_classes=4,
                      data_preprocessor=dict(num_channels=4, cache=latent_cache),
-                     solver=dict(type='Euler', num_steps=3))
+                     solver=dict(_delete_=True, type='Euler', num_steps=3))
         max_iters = {max_iters}
         param_scheduler = []
         train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
@@ -199,6 +199,22 @@ def test_ddpm_cannot_respace_to_more_steps_than_the_process(trained, cache, tmp_
     assert model.generator.out_channels == 8  # learned variance
     with pytest.raises(ValueError, match=r'steps must be an int in \[1, 1000\]'):
         model.sample([0], num_steps=1001)
+
+
+def test_a_solver_name_of_the_models_own_type_keeps_its_options(cache, tmp_path):
+    """`--solver sde` on a generator that samples with EulerMaruyama(diffusion_norm=8)
+    keeps the 8 (a bare name would build SiT's default of 1); another name does not."""
+    cfg = Config.fromfile(write_config(tmp_path, cache))
+    cfg.model.solver = dict(type='EulerMaruyama', num_steps=10, diffusion_norm=8.0)
+    model = build_model(cfg.model)
+    assert model.solver_config() == dict(type='EulerMaruyama', num_steps=10, diffusion_norm=8.0)
+    for name in ('sde', 'EulerMaruyama', 'eulermaruyama'):
+        assert model.choose_solver(name, 20).config() == dict(
+            type='EulerMaruyama', num_steps=20, diffusion_norm=8.0)
+    assert model.choose_solver('sde').config()['num_steps'] == 10
+    assert model.choose_solver(None, 30).config()['diffusion_norm'] == 8.0
+    assert model.choose_solver('euler', 5).config() == dict(type='Euler', num_steps=5)
+    assert model.choose_solver(dict(type='EulerMaruyama'), 40).config()['diffusion_norm'] == 1.0
 
 
 def test_latent_shape_of_another_cache_is_refused(cache, tmp_path):

@@ -169,3 +169,10 @@ def test_the_documented_example_runs_on_the_micro_generator(trained, tmp_path, m
         saved = Generator.from_pretrained('my-dit')
         assert np.array_equal(arrays(saved.sample([1], **SAMPLING)),
                               arrays(scope['gen'].sample([1], **SAMPLING))), where
+
+
+def test_the_model_card_names_the_solver_with_its_options():
+    from vitok_mm.apis.generator import _solver_label
+    assert _solver_label(dict(type='Heun', num_steps=50)) == 'Heun-50'
+    assert _solver_label(dict(type='EulerMaruyama', num_steps=100, diffusion_norm=8.0)) == \
+        'EulerMaruyama-100 (diffusion_norm 8.0)'

@@ -318,7 +318,7 @@ class Generator:
             tokenizer_fingerprint=pre.fingerprint_hex,
             latent_mean=[round(float(v), 6) for v in pre.mean.flatten()],
             latent_std=[round(float(v), 6) for v in pre.std.flatten()],
-            solver=dict(type=type(solver).__name__, num_steps=int(solver.num_steps)),
+            solver=solver.config(),
             parameters=sum(v.numel() for v in state.values() if v.is_floating_point()),
             source_checkpoint=self.source)
         model_cfg = Config(self.config['model']).to_dict()
@@ -338,12 +338,18 @@ class Generator:
         return info
 
 
+def _solver_label(solver: dict) -> str:
+    """``Heun-50``; options after it: ``EulerMaruyama-100 (diffusion_norm 8.0)``."""
+    options = ', '.join(f'{k} {v}' for k, v in solver.items() if k not in ('type', 'num_steps'))
+    return f'{solver["type"]}-{solver["num_steps"]}' + (f' ({options})' if options else '')
+
+
 def _card(info: dict, name: str) -> str:
     tokenizer = info['tokenizer'].get('name') or f'`{info["tokenizer"]["folder"]}/` (beside ' \
         'this file)'
     rows = [('latent shape', ' x '.join(str(s) for s in info['latent_shape'])),
             ('classes', info['num_classes']), ('tokenizer', tokenizer),
-            ('sampler', f'{info["solver"]["type"]}-{info["solver"]["num_steps"]}'),
+            ('sampler', _solver_label(info['solver'])),
             ('parameters', f'{info["parameters"] / 1e6:.1f} M')]
     lines = [f'# {name}', '', 'A class-conditional latent generator saved by vitok_mm '
              f'{info["vitok_mm_version"]} on {info["saved"]}.', '', '| | |', '|---|---|']

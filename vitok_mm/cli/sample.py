@@ -34,8 +34,8 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
                         help='classifier-free guidance scale (1: none; default 1.5)')
     parser.add_argument('--guidance-interval', type=float, nargs=2, metavar=('LO', 'HI'),
                         help='noise levels in [0, 1] where guidance applies (1 = pure noise)')
-    parser.add_argument('--solver', help='ddpm, ddim (diffusion), euler, heun (flow); '
-                        "default the generator's")
+    parser.add_argument('--solver', help='ddpm, ddim (diffusion), euler, heun (flow ODE), '
+                        "sde (flow SDE); default the generator's")
     parser.add_argument('--steps', type=positive_int, help='solver steps')
     parser.add_argument('--seed', type=int, default=0,
                         help='sample i depends only on (seed, i) (default 0)')

@@ -12,6 +12,7 @@ from vitok_mm.models.diffusion import (
     DDIM,
     DDPM,
     Euler,
+    EulerMaruyama,
     FlowMatching,
     GaussianDiffusion,
     Heun,
@@ -106,6 +107,22 @@ def flow_steps(num_steps, shift, heun):
                    0.0)
 
 
+def sde_steps(num_steps, shift, norm):
+    """Euler-Maruyama on the reverse SDE with diffusion w(t) = norm t: x' = x - h v - norm h
+    E[eps | x] + sqrt(2 norm t h) z, where E[eps | x] = x + (1 - t) v; the last step is the
+    mean."""
+    u = np.linspace(1, 0, num_steps + 1)
+    grid = shift * u / (1 + (shift - 1) * u)
+    for i in range(num_steps):
+        t, h = grid[i], grid[i] - grid[i + 1]
+        k, m = velocity_coefficients(t)
+        if i == num_steps - 1:
+            yield 1 - h * k, -h * m, 0.0
+        else:
+            yield (1 - h * k - norm * h * (1 + (1 - t) * k), -h * m - norm * h * (1 - t) * m,
+                   2 * norm * t * h)
+
+
 CASES = {
     'ddpm250': (DDPM(250), GaussianDiffusion(learn_sigma=False), exact_eps_model(),
                 lambda: gaussian_steps(250)),
@@ -124,6 +141,12 @@ CASES = {
                             exact_data_model, lambda: flow_steps(50, 3.0, heun=False)),
     'heun50_data': (Heun(50), FlowMatching(prediction='data', min_time=1e-6),
                     exact_data_model, lambda: flow_steps(50, 1.0, heun=True)),
+    'euler_maruyama10_norm4': (EulerMaruyama(10, diffusion_norm=4.0), FlowMatching(),
+                               exact_velocity_model, lambda: sde_steps(10, 1.0, 4.0)),
+    'euler_maruyama15_norm1_shift3_data': (
+        EulerMaruyama(15, diffusion_norm=1.0),
+        FlowMatching(shift=3.0, prediction='data', min_time=1e-6), exact_data_model,
+        lambda: sde_steps(15, 3.0, 1.0)),
 }
 
 
@@ -144,9 +167,57 @@ def test_output_moments_match_the_solvers_closed_form(case):
 
 
 def test_closed_forms_are_not_the_data_moments():
-    """Guards the comparison above: DDIM-50 and Euler-50 visibly miss the data's std."""
+    """Guards the comparison above: DDIM-50, Euler-50 and the coarse Euler-Maruyama runs
+    visibly miss the data's std."""
     assert propagate(gaussian_steps(50, eta=0.0))[1] < 0.98 * S
     assert abs(propagate(flow_steps(50, 3.0, heun=False))[1] - S) > 0.01 * S
+    assert abs(propagate(sde_steps(10, 1.0, 4.0))[1] - S) > 0.03 * S
+    assert abs(propagate(sde_steps(15, 3.0, 1.0))[1] - S) > 0.03 * S
+
+
+@pytest.mark.parametrize('norm', [0.5, 1.0, 4.0])
+def test_the_sde_steps_converge_to_the_data(norm):
+    """With small steps the SDE's recursion reaches the data's moments, whatever the
+    diffusion: its drift is the one whose marginals are the flow's (an error in the
+    Langevin term's drift or noise would converge elsewhere)."""
+    mean, std = propagate(sde_steps(4000, 1.0, norm))
+    assert mean == pytest.approx(MU, rel=2e-3)
+    assert std == pytest.approx(S, rel=2e-3)
+
+
+def test_the_sde_corrects_a_wrong_start_that_the_ode_keeps():
+    """Start from noise 1.5 times too wide: the ODE carries the error to the data end,
+    the SDE forgets it (the property the DiT quick start samples with)."""
+    generator = torch.Generator().manual_seed(2)
+    noise = 1.5 * torch.randn(SHAPE, generator=generator)
+    ode = Euler(200).sample(FlowMatching(), exact_velocity_model, noise)
+    sde = EulerMaruyama(200, diffusion_norm=4.0).sample(FlowMatching(), exact_velocity_model,
+                                                         noise, generator=generator)
+    assert ode.std().item() > 1.3 * S
+    assert sde.std().item() == pytest.approx(S, rel=0.02)
+    assert sde.mean().item() == pytest.approx(MU, rel=0.02)
+
+
+def test_the_sde_without_diffusion_is_euler():
+    noise = torch.randn(4, 2, 3, generator=torch.Generator().manual_seed(0))
+    model_fn = recording_model()[0]
+    expected = Euler(7).sample(FlowMatching(shift=2.0), model_fn, noise)
+    got = EulerMaruyama(7, diffusion_norm=0).sample(FlowMatching(shift=2.0), model_fn, noise)
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+
+
+def test_the_sde_noise_of_a_sample_follows_its_own_generator():
+    noise = torch.randn(5, 2, 3, generator=torch.Generator().manual_seed(0))
+    solver, model_fn = EulerMaruyama(6, diffusion_norm=2.0), recording_model()[0]
+
+    def run(rows):
+        generators = [torch.Generator().manual_seed(10 + i) for i in rows]
+        return solver.sample(FlowMatching(), model_fn, noise[rows], generator=generators)
+
+    torch.testing.assert_close(run([0, 1, 2, 3, 4])[3:], run([3, 4]), rtol=0, atol=0)
+    assert (run([0, 1]) - run([1, 0]).flip(0)).abs().max() == 0
+    assert (run([0, 1]) - EulerMaruyama(6, diffusion_norm=0).sample(
+        FlowMatching(), model_fn, noise[:2])).abs().min() > 0
 
 
 def recording_model(channels_factor=1):
@@ -172,7 +243,8 @@ def test_respaced_model_sees_original_indices(solver):
 
 @pytest.mark.parametrize('solver, process', [
     (DDPM(10), GaussianDiffusion()), (DDIM(10), GaussianDiffusion()),
-    (Euler(10), FlowMatching()), (Heun(10), FlowMatching()), (Heun(1), FlowMatching())],
+    (Euler(10), FlowMatching()), (Heun(10), FlowMatching()), (Heun(1), FlowMatching()),
+    (EulerMaruyama(10), FlowMatching())],
     ids=lambda v: repr(v) if not hasattr(v, 'output_channels') else '')
 def test_function_evaluations_are_counted(solver, process):
     model_fn, times = recording_model(process.output_channels(1))
@@ -212,13 +284,29 @@ def test_progress_bar(capsys):
 @pytest.mark.parametrize('cfg, num_steps, expected', [
     ('ddpm', None, DDPM(250)), ('DDIM', 20, DDIM(20)), ('Heun', None, Heun(50)),
     (dict(type='euler', num_steps=8), None, Euler(8)),
-    (dict(type='DDIM', num_steps=8, eta=1.0), 16, DDIM(16, eta=1.0))])
+    (dict(type='DDIM', num_steps=8, eta=1.0), 16, DDIM(16, eta=1.0)),
+    ('sde', None, EulerMaruyama(100, diffusion_norm=1.0)),
+    (dict(type='EulerMaruyama', num_steps=8, diffusion_norm=4.0), 16,
+     EulerMaruyama(16, diffusion_norm=4.0)),
+    (EulerMaruyama(8, diffusion_norm=4.0), 32, EulerMaruyama(32, diffusion_norm=4.0))])
 def test_build_solver(cfg, num_steps, expected):
     assert repr(build_solver(cfg, num_steps)) == repr(expected)
 
 
+def test_a_solver_config_builds_it_back_with_its_options():
+    assert repr(DDIM(16, eta=1.0)) == 'DDIM(num_steps=16, eta=1.0)'
+    for solver in (DDPM(3), DDIM(4, eta=0.5), Euler(5), Heun(6),
+                   EulerMaruyama(7, diffusion_norm=3.0)):
+        config = solver.config()
+        assert config['type'] == type(solver).__name__
+        assert repr(build_solver(config)) == repr(solver)
+    assert EulerMaruyama(7, diffusion_norm=3.0).config() == dict(
+        type='EulerMaruyama', num_steps=7, diffusion_norm=3.0)
+
+
 def test_solvers_and_processes_are_registered():
-    assert {'GaussianDiffusion', 'FlowMatching', 'DDPM', 'DDIM', 'Euler', 'Heun'} <= set(
+    assert {'GaussianDiffusion', 'FlowMatching', 'DDPM', 'DDIM', 'Euler', 'Heun',
+            'EulerMaruyama'} <= set(
         DIFFUSION_SCHEDULERS.module_dict)
     # Under the project's default scope a config builds them by their bare names.
     with DefaultScope.overwrite_default_scope('vitok_mm'):
@@ -226,15 +314,25 @@ def test_solvers_and_processes_are_registered():
         assert isinstance(DIFFUSION_SCHEDULERS.build(dict(type='FlowMatching')), FlowMatching)
 
 
+def test_an_option_the_solver_does_not_take_is_named_with_the_fix():
+    # What a config that inherits dit_tiny_64p.py's EulerMaruyama and sets type='Euler' gets.
+    with pytest.raises(ValueError, match=r"Euler takes no option 'diffusion_norm' \(its "
+                                         r"options: \['num_steps'\]\)\. If a _base_ config "
+                                         r"sets another solver, replace it whole: "
+                                         r"solver=dict\(_delete_=True, type='Euler', \.\.\.\)"):
+        build_solver(dict(type='Euler', num_steps=3, diffusion_norm=8.0))
+
+
 def test_unknown_solver_name_lists_the_choices():
     with pytest.raises(ValueError, match=r"unknown solver 'dpm'.*\['ddim', 'ddpm', 'euler', "
-                                         r"'heun'\]"):
+                                         r"'eulermaruyama', 'heun', 'sde'\]"):
         build_solver('dpm')
 
 
 @pytest.mark.parametrize('solver, process, match', [
     (DDIM(2), FlowMatching(), r"DDIM integrates a GaussianDiffusion, got a FlowMatching; "
-                              r"use one of \['Euler', 'Heun'\]"),
+                              r"use one of \['Euler', 'EulerMaruyama', 'Heun'\]"),
+    (EulerMaruyama(2), GaussianDiffusion(), r"EulerMaruyama integrates a FlowMatching"),
     (DDPM(2), FlowMatching(), 'DDPM integrates a GaussianDiffusion, got a FlowMatching'),
     (Heun(2), GaussianDiffusion(), r"Heun integrates a FlowMatching, got a GaussianDiffusion; "
                                    r"use one of \['DDIM', 'DDPM'\]"),
@@ -248,6 +346,12 @@ def test_wrong_process_raises(solver, process, match):
     (lambda: DDPM(0), 'num_steps of DDPM must be an int >= 1, got 0'),
     (lambda: Euler(2.5), 'num_steps of Euler must be an int >= 1, got 2.5'),
     (lambda: DDIM(10, eta=-1.0), 'eta must be a finite number >= 0'),
+    (lambda: EulerMaruyama(10, diffusion_norm=-1.0), 'diffusion_norm must be a finite number'),
+    (lambda: EulerMaruyama(10, diffusion_norm=float('nan')), 'diffusion_norm must be a finite'),
+    (lambda: EulerMaruyama(10, diffusion_norm=20.0).sample(
+        FlowMatching(), None, torch.randn(1, 1)),
+     r'EulerMaruyama with diffusion_norm 20 needs steps smaller than 1 / 20, but its largest '
+     r'of 10 steps is 0\.1: use at least 21 steps or a smaller diffusion_norm\.'),
     (lambda: DDPM(1001).sample(GaussianDiffusion(), None, torch.randn(1, 1)),
      r'steps must be an int in \[1, 1000\].*got 1001'),
 ])

@@ -1,5 +1,6 @@
 """What every solver shares (its step count, the process it integrates), and
 :func:`build_solver`."""
+import inspect
 import sys
 from numbers import Integral
 from typing import Iterable, Iterator, Optional, Sequence, Union
@@ -10,7 +11,8 @@ from mmengine.utils import ProgressBar
 from vitok_mm.registry import DIFFUSION_SCHEDULERS
 
 #: Lower-case name -> registered solver type, for :func:`build_solver`.
-SOLVER_NAMES = {'ddpm': 'DDPM', 'ddim': 'DDIM', 'euler': 'Euler', 'heun': 'Heun'}
+SOLVER_NAMES = {'ddpm': 'DDPM', 'ddim': 'DDIM', 'euler': 'Euler', 'heun': 'Heun',
+                'eulermaruyama': 'EulerMaruyama', 'sde': 'EulerMaruyama'}
 
 
 Generators = Union[None, torch.Generator, Sequence[torch.Generator]]
@@ -80,8 +82,18 @@ class Solver:
                progress: bool = False) -> torch.Tensor:
         raise NotImplementedError
 
+    def config(self) -> dict:
+        """``dict(type=..., num_steps=..., **options)``: what :func:`build_solver` builds
+        this solver back from (the ``__init__`` arguments, read from the attributes of
+        the same names)."""
+        params = list(inspect.signature(type(self).__init__).parameters.values())[1:]
+        return dict(type=type(self).__name__, **{
+            p.name: getattr(self, p.name) for p in params
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and hasattr(self, p.name)})
+
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(num_steps={self.num_steps})'
+        options = ', '.join(f'{k}={v!r}' for k, v in self.config().items() if k != 'type')
+        return f'{type(self).__name__}({options})'
 
 
 def _subclasses(cls: type) -> Iterator[type]:
@@ -91,13 +103,14 @@ def _subclasses(cls: type) -> Iterator[type]:
 
 
 def build_solver(cfg_or_name: Union[str, dict], num_steps: Optional[int] = None) -> Solver:
-    """A solver from a name (``'ddpm'``, ``'ddim'``, ``'euler'``, ``'heun'``, any case) or
+    """A solver from a name (``'ddpm'``, ``'ddim'``, ``'euler'``, ``'heun'``,
+    ``'eulermaruyama'`` or ``'sde'``, any case) or
     a config ``dict(type=..., **options)``; ``num_steps`` overrides the config's. A built
     solver passes through (rebuilt with ``num_steps`` when that is given)."""
     if isinstance(cfg_or_name, Solver):
         if num_steps is None:
             return cfg_or_name
-        cfg_or_name = dict(vars(cfg_or_name), type=type(cfg_or_name).__name__)
+        cfg_or_name = cfg_or_name.config()
     cfg = dict(type=cfg_or_name) if isinstance(cfg_or_name, str) else dict(cfg_or_name)
     name = cfg.get('type')
     if not isinstance(name, str) or name.lower() not in SOLVER_NAMES:
@@ -108,4 +121,16 @@ def build_solver(cfg_or_name: Union[str, dict], num_steps: Optional[int] = None)
         cfg['num_steps'] = num_steps
     # get(), not build(): under the default scope 'vitok_mm' a build looks in MODELS,
     # which does not see the entries of its child DIFFUSION_SCHEDULERS.
-    return DIFFUSION_SCHEDULERS.get(cfg.pop('type'))(**cfg)
+    cls = DIFFUSION_SCHEDULERS.get(cfg.pop('type'))
+    params = inspect.signature(cls.__init__).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(cfg) - set(params) - {'self'})
+        if unknown:
+            # The usual cause: a config that inherits another solver's options (a _base_
+            # with EulerMaruyama's diffusion_norm, overridden with type='Euler').
+            raise ValueError(
+                f'{cls.__name__} takes no option {", ".join(map(repr, unknown))} (its options: '
+                f'{[n for n in params if n != "self"]}). If a _base_ config sets another '
+                f'solver, replace it whole: solver=dict(_delete_=True, type='
+                f'{cls.__name__!r}, ...).')
+    return cls(**cfg)

@@ -10,6 +10,7 @@ from torch import nn
 from vitok_mm.registry import DIFFUSION_SCHEDULERS, MODELS
 
 from ..diffusion import FlowMatching, build_solver, check_guidance, classifier_free_guidance
+from ..diffusion.solver import SOLVER_NAMES
 
 Labels = Union[torch.Tensor, Sequence[int]]
 Generators = Union[None, torch.Generator, Sequence[torch.Generator]]
@@ -105,7 +106,9 @@ class LatentDiffusion(BaseModel):
         """The solver to sample with: ``solver`` (config, name or built) with
         ``num_steps``; what is not given comes from the default.
 
-        The default is the model's own (``self.solver``, what validation uses) or, with
+        A name of the default's type (``'sde'`` for a model that samples with
+        ``EulerMaruyama``) keeps the default's options. The default is the model's own
+        (``self.solver``, what validation uses) or, with
         ``final`` (sampling for evaluation, ``tools/sample_dit.py``), the paper's
         protocol: DDPM-250 for Gaussian diffusion (validation configs use a faster
         DDIM-50) and the model's ODE solver for flow.
@@ -113,6 +116,8 @@ class LatentDiffusion(BaseModel):
         default = self.solver
         if final and not isinstance(self.diffusion, FlowMatching):
             default = build_solver('ddpm')
+        if isinstance(solver, str) and SOLVER_NAMES.get(solver.lower()) == type(default).__name__:
+            solver = None  # the default's own type: keep its options (eta, diffusion_norm)
         if solver is None and num_steps is None:
             return default
         return build_solver(solver or solver_config(default), num_steps)
@@ -225,8 +230,8 @@ class LatentDiffusion(BaseModel):
 
 
 def solver_config(solver) -> dict:
-    """``dict(type=..., num_steps=...)`` of a built solver."""
-    return dict(type=type(solver).__name__, num_steps=solver.num_steps)
+    """``dict(type=..., num_steps=..., **options)`` of a built solver."""
+    return solver.config()
 
 
 def guided_nfe(solver, cfg_scale: float) -> int:
