@@ -7,7 +7,7 @@
 Needs the stage-1 tokenizer of ``bash tools/quickstart.sh``. Caches views of the 16
 training photos (each its own class), trains the DiT, samples each class without and with
 guidance, and reports a linear probe's accuracy on the samples, their PSNR to the nearest
-training view and a latent Frechet distance, against the untrained network and fresh real
+training view and a latent Frechet distance, against the starting noise and fresh real
 views. Writes ``<work dir>/summary.json`` and ``samples.png``.
 """
 import argparse

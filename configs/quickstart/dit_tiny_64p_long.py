@@ -1,8 +1,8 @@
 # The generation quick start's DiT trained twice as long (3600 iterations of batch 32, the
 # schedule stretched to match): about twice the training time. It brings the samples'
 # latent FD to the real views' floor and raises the probe accuracy (measured with the
-# overlapping head, without rotary positions: configs/quickstart/README.md, "The DiT quick
-# start: the mosaic").
+# overlapping head, without rotary positions, sampled with the Heun-25 ODE:
+# configs/quickstart/README.md, "The DiT quick start: the mosaic").
 #   python tools/quickstart_dit.py --config configs/quickstart/dit_tiny_64p_long.py \
 #       --work-dir work_dirs/quickstart_dit_long
 _base_ = ['./dit_tiny_64p.py']

@@ -13,9 +13,11 @@
 # against E, at small scale".
 _base_ = './e_sweep_quickstart.py'
 axes = dict(patch_size=[4, 8], latent_channels=[4, 16, 64])
-# The DiT's linear head, as when this sweep was measured (the quick start's DiT has an
-# overlapping head since issue 23): pinned, so that docs/sweeps.md's table stays
-# reproducible.
+# The DiT as this sweep measured it: DiT's linear head, no rotary positions, Heun-25 (the
+# quick start's DiT has an overlapping head and RoPE and samples with Euler-Maruyama
+# since issue 23): pinned, so that docs/sweeps.md's table stays reproducible.
 generator = dict(type='probe', config='../quickstart/dit_tiny_64p.py', cfg_scale=1.5,
-                 tokens=64, cfg_options={'model.generator.head': None})
+                 tokens=64, cfg_options={
+                     'model.generator.head': None, 'model.generator.rope': False,
+                     'model.solver': dict(_delete_=True, type='Heun', num_steps=25)})
 table = 'generation'

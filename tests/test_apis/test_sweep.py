@@ -320,10 +320,12 @@ def test_the_generator_stage_needs_a_known_type_and_config(tmp_path):
         load_sweep(write_sweep(tmp_path, extra="generator = dict(config='nope.py')\n"))
 
 
-#: A micro DiT for the probe: one block, 4 steps, a 2-step sampler.
+#: A micro DiT for the probe: one block, 4 steps, a 2-step sampler (Euler-Maruyama, as the
+#: quick start's, with a diffusion norm that 2 steps allow).
 MICRO_DIT = {
     'model.generator.width': 32, 'model.generator.depth': 1, 'model.generator.num_heads': 2,
-    'model.solver.num_steps': 2, 'max_iters': 4, 'train_cfg.max_iters': 4,
+    'model.solver.num_steps': 2, 'model.solver.diffusion_norm': 1.0, 'max_iters': 4,
+    'train_cfg.max_iters': 4,
     'train_cfg.val_interval': 100, 'default_hooks.checkpoint.interval': 4,
     'param_scheduler': [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=4)],
 }
