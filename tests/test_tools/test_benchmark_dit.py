@@ -51,7 +51,7 @@ def test_cli_prints_a_row_per_size_and_backend(tmp_path):
         [sys.executable, str(REPO / 'tools/analysis_tools/benchmark_dit.py'),
          str(REPO / 'configs/quickstart/dit_tiny_64p.py'), '--device', 'cpu',
          '--threads', '1', '--warmup', '0', '--iters', '1', '--train-batch', '2',
-         '--sample-batch', '2', '--steps', '2', '--backend', 'sdpa', 'math',
+         '--sample-batch', '2', '--solver', 'heun', '--steps', '2', '--backend', 'sdpa', 'math',
          '--peak-tflops', '1', '--json', str(out)],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -12,7 +12,7 @@ config's latent shape) under bf16 autocast or fp32, median of ``--iters`` after
 ``--peak-tflops`` (the accelerator's dense peak in TFLOPS, 2 FLOPs per MAC) or, without
 it, over the measured GEMM peak of this device and dtype. Sampling: ``model.sample`` of
 ``--sample-batch`` latents with the final-sampling solver (DDPM-250 for diffusion, the
-config's ODE solver for flow; ``--solver``/``--steps`` to change), at ``--cfg-scale``,
+config's solver for flow; ``--solver``/``--steps`` to change), at ``--cfg-scale``,
 without decoding. Memory: weights, gradients and AdamW state, and the training step's
 peak with them. See :mod:`vitok_mm.analysis.generator`.
 """
@@ -58,7 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='timed training steps (default: 5)')
     parser.add_argument('--sample-iters', type=non_negative_int, default=1,
                         help='timed sampling batches (default: 1; 0 skips sampling)')
-    parser.add_argument('--solver', help='ddpm, ddim, euler or heun (default: see above)')
+    parser.add_argument('--solver',
+                        help='ddpm, ddim, euler, heun or sde (default: see above)')
     parser.add_argument('--steps', type=positive_int, help='solver steps')
     parser.add_argument('--cfg-scale', type=float, default=1.5,
                         help='guidance scale of sampling (default 1.5; 1 is one pass)')
