@@ -352,6 +352,12 @@ def test_wrong_process_raises(solver, process, match):
         FlowMatching(), None, torch.randn(1, 1)),
      r'EulerMaruyama with diffusion_norm 20 needs steps smaller than 1 / 20, but its largest '
      r'of 10 steps is 0\.1: use at least 21 steps or a smaller diffusion_norm\.'),
+    # On a shifted grid the steps are uneven: the count is checked, not only estimated.
+    (lambda: EulerMaruyama(10, diffusion_norm=20.0).sample(
+        FlowMatching(shift=3.0), None, torch.randn(1, 1)), r'use at least 58 steps '),
+    (lambda: EulerMaruyama(10, diffusion_norm=1e12).sample(
+        FlowMatching(), None, torch.randn(1, 1)),
+     r'1e\+12 needs steps smaller than 1 / 1e\+12.*use at least 1000000000001 steps'),
     (lambda: DDPM(1001).sample(GaussianDiffusion(), None, torch.randn(1, 1)),
      r'steps must be an int in \[1, 1000\].*got 1001'),
 ])

@@ -109,8 +109,11 @@ class EulerMaruyama(_FlowODESolver):
         grid = process.time_grid(self.num_steps, device=noise.device)
         largest = self.largest_step(process, self.num_steps)
         if self.diffusion_norm * largest >= 1:
-            fewest = self.num_steps + 1
-            while self.diffusion_norm * self.largest_step(process, fewest) >= 1:
+            # Steps shrink about as 1 / num_steps: start at that estimate, then check.
+            fewest = max(self.num_steps + 1,
+                         math.ceil(self.diffusion_norm * largest * self.num_steps))
+            while (fewest < 100_000
+                   and self.diffusion_norm * self.largest_step(process, fewest) >= 1):
                 fewest += 1
             raise ValueError(
                 f'EulerMaruyama with diffusion_norm {self.diffusion_norm:g} needs steps '
