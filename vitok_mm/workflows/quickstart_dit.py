@@ -206,8 +206,7 @@ def run_dit_quickstart(config: str = 'configs/quickstart/dit_tiny_64p.py',
     # (its output starts at zero). Not the untrained DiT through the model's solver: an
     # SDE's Langevin term pulls zero-velocity samples to the mean latent, a flat grey
     # picture that the nearest-view PSNR scores above real views.
-    noise = torch.stack([torch.randn(trained.latent_shape, generator=g) for g in generators()])
-    results['untrained'], _ = score(noise, labels)
+    results['untrained'], _ = score(trained.initial_noise(labels.numel(), generators()), labels)
     for scale in cfg_scales:
         with torch.autocast('cpu', dtype=torch.bfloat16):
             fake = trained.sample(labels, generator=generators(), cfg_scale=scale,

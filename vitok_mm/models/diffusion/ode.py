@@ -107,13 +107,13 @@ class EulerMaruyama(_FlowODESolver):
                progress: bool = False) -> torch.Tensor:
         self.check_process(process)
         grid = process.time_grid(self.num_steps, device=noise.device)
-        largest = self.largest_step(process, self.num_steps)
+        largest = self.largest_step(grid)
         if self.diffusion_norm * largest >= 1:
             # Steps shrink about as 1 / num_steps: start at that estimate, then check.
             fewest = max(self.num_steps + 1,
                          math.ceil(self.diffusion_norm * largest * self.num_steps))
             while (fewest < 100_000
-                   and self.diffusion_norm * self.largest_step(process, fewest) >= 1):
+                   and self.diffusion_norm * self.largest_step(process.time_grid(fewest)) >= 1):
                 fewest += 1
             raise ValueError(
                 f'EulerMaruyama with diffusion_norm {self.diffusion_norm:g} needs steps '
@@ -133,7 +133,6 @@ class EulerMaruyama(_FlowODESolver):
         return x
 
     @staticmethod
-    def largest_step(process: FlowMatching, num_steps: int) -> float:
-        """The largest step of the process's (shifted) grid of ``num_steps``."""
-        grid = process.time_grid(num_steps)
+    def largest_step(grid: torch.Tensor) -> float:
+        """The largest step of a time grid (a process's ``time_grid``, 1 down to 0)."""
         return float((grid[:-1] - grid[1:]).max())

@@ -3,7 +3,7 @@
 import inspect
 import sys
 from numbers import Integral
-from typing import Iterable, Iterator, Optional, Sequence, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.utils import ProgressBar
@@ -86,14 +86,20 @@ class Solver:
         """``dict(type=..., num_steps=..., **options)``: what :func:`build_solver` builds
         this solver back from (the ``__init__`` arguments, read from the attributes of
         the same names)."""
-        params = list(inspect.signature(type(self).__init__).parameters.values())[1:]
-        return dict(type=type(self).__name__, **{
-            p.name: getattr(self, p.name) for p in params
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and hasattr(self, p.name)})
+        names, _ = _init_options(type(self))
+        return dict(type=type(self).__name__,
+                    **{n: getattr(self, n) for n in names if hasattr(self, n)})
 
     def __repr__(self) -> str:
         options = ', '.join(f'{k}={v!r}' for k, v in self.config().items() if k != 'type')
         return f'{type(self).__name__}({options})'
+
+
+def _init_options(cls: type) -> Tuple[List[str], bool]:
+    """The options ``cls.__init__`` takes by name, and whether it also takes ``**kwargs``."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return names, any(p.kind == p.VAR_KEYWORD for p in params)
 
 
 def _subclasses(cls: type) -> Iterator[type]:
@@ -122,15 +128,15 @@ def build_solver(cfg_or_name: Union[str, dict], num_steps: Optional[int] = None)
     # get(), not build(): under the default scope 'vitok_mm' a build looks in MODELS,
     # which does not see the entries of its child DIFFUSION_SCHEDULERS.
     cls = DIFFUSION_SCHEDULERS.get(cfg.pop('type'))
-    params = inspect.signature(cls.__init__).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        unknown = sorted(set(cfg) - set(params) - {'self'})
+    names, any_option = _init_options(cls)
+    if not any_option:
+        unknown = sorted(set(cfg) - set(names))
         if unknown:
             # The usual cause: a config that inherits another solver's options (a _base_
             # with EulerMaruyama's diffusion_norm, overridden with type='Euler').
             raise ValueError(
                 f'{cls.__name__} takes no option {", ".join(map(repr, unknown))} (its options: '
-                f'{[n for n in params if n != "self"]}). If a _base_ config sets another '
+                f'{names}). If a _base_ config sets another '
                 f'solver, replace it whole: solver=dict(_delete_=True, type='
                 f'{cls.__name__!r}, ...).')
     return cls(**cfg)

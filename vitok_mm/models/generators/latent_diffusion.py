@@ -120,7 +120,7 @@ class LatentDiffusion(BaseModel):
             solver = None  # the default's own type: keep its options (eta, diffusion_norm)
         if solver is None and num_steps is None:
             return default
-        return build_solver(solver or solver_config(default), num_steps)
+        return build_solver(solver or default.config(), num_steps)
 
     # ------------------------------------------------------------------ training
     def _labels(self, data_samples, batch: int, device) -> torch.Tensor:
@@ -192,11 +192,7 @@ class LatentDiffusion(BaseModel):
         labels = self.check_labels(labels).to(device)
         shape = (labels.numel(), ) + self.latent_shape
         if noise is None:
-            if isinstance(generator, (list, tuple)):
-                noise = torch.stack([torch.randn(self.latent_shape, generator=g)
-                                     for g in generator])
-            else:
-                noise = torch.randn(shape, generator=generator)
+            noise = self.initial_noise(shape[0], generator)
         if tuple(noise.shape) != shape:
             raise ValueError(f'noise of shape {tuple(noise.shape)} for {shape[0]} latents of '
                              f'shape {self.latent_shape}.')
@@ -211,9 +207,16 @@ class LatentDiffusion(BaseModel):
         latents = latents.float()
         return latents if normalized else self.data_preprocessor.denormalize(latents)
 
+    def initial_noise(self, n: int, generator: Generators = None) -> torch.Tensor:
+        """The noise :meth:`sample` starts ``n`` latents from (CPU, float32): drawn with
+        ``generator``, or with ``generator[i]`` alone for latent ``i``."""
+        if isinstance(generator, (list, tuple)):
+            return torch.stack([torch.randn(self.latent_shape, generator=g) for g in generator])
+        return torch.randn((n, ) + self.latent_shape, generator=generator)
+
     def solver_config(self) -> dict:
         """The config of the model's own solver."""
-        return solver_config(self.solver)
+        return self.solver.config()
 
     def predict(self, inputs: torch.Tensor, data_samples=None) -> List[dict]:
         """One generated latent per batch element, of its class, with its real latent
@@ -227,11 +230,6 @@ class LatentDiffusion(BaseModel):
                            guidance_interval=self.guidance_interval, normalized=True)
         return [dict(latents=f.cpu(), real_latents=r.float().cpu(), gt_label=int(y),
                      sample_idx=i) for f, r, y, i in zip(fake, inputs, labels, indices)]
-
-
-def solver_config(solver) -> dict:
-    """``dict(type=..., num_steps=..., **options)`` of a built solver."""
-    return solver.config()
 
 
 def guided_nfe(solver, cfg_scale: float) -> int:
